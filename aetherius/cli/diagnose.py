@@ -1,0 +1,68 @@
+"""``aeth diagnose``: snapshot files in, one diagnosis per file out (text or JSON lines).
+
+A bad file costs only its own line: the others still run, and the exit code says something failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from aetherius.cli.report import print_report
+from aetherius.cli.wiring import build_engine
+from aetherius.errors import AetheriusError
+from aetherius.settings import Settings
+from knowledge.loading import load_snapshot
+from knowledge.redaction import redact_text
+
+
+def diagnose(
+    ctx: typer.Context,
+    snapshot: Annotated[
+        list[str], typer.Option("--snapshot", "-s", help="Snapshot file (JSON/YAML, Pod or List); - for stdin.")
+    ],
+    output: Annotated[str, typer.Option("--format", "-f", help="text | json (one JSON object per line)")] = "text",
+    cases: Annotated[
+        bool, typer.Option("--cases/--no-cases", help="Compare with past cases (loads the model).")
+    ] = True,
+) -> None:
+    """Diagnose one or more snapshots."""
+    if output not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--format")
+    settings: Settings = ctx.obj
+    engine = build_engine(settings, with_cases=cases)
+    console = Console(soft_wrap=False)
+    failed = 0
+    for source in snapshot:
+        try:
+            snap = load_snapshot(
+                source,
+                max_bytes=settings.max_snapshot_bytes,
+                tail_lines=settings.log_tail_lines,
+                error_lines=settings.log_error_lines,
+            )
+            result = engine.diagnose(snap)
+        except AetheriusError as err:
+            failed += 1
+            _report_error(source, str(err), output)
+            continue
+        if output == "json":
+            sys.stdout.write(json.dumps({"source": source, "diagnosis": result.contract()}, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            print_report(source, result, console)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report_error(source: str, message: str, output: str) -> None:
+    message = redact_text(message)
+    if output == "json":
+        sys.stdout.write(json.dumps({"source": source, "error": message}) + "\n")
+        sys.stdout.flush()
+    else:
+        sys.stderr.write(f"error: {source}: {message}\n")

@@ -1,0 +1,58 @@
+"""The ``aeth`` command: the composition root that wires settings, stores, knowledge and renderers together.
+
+No traceback reaches a user: Aetherius errors print one line; anything unexpected prints one line too and, with
+``AETH_DEBUG=1``, the traceback for us.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from aetherius import __version__
+from aetherius.cli import cases, demo, diagnose
+from aetherius.errors import AetheriusError
+from aetherius.settings import Settings
+
+app = typer.Typer(
+    name="aeth",
+    help="Aetherius: Kubernetes incident diagnosis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("diagnose")(diagnose.diagnose)
+app.command("demo")(demo.demo)
+app.add_typer(cases.app, name="cases")
+
+
+@app.callback()
+def _settings(ctx: typer.Context) -> None:
+    ctx.obj = Settings()
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except AetheriusError as err:
+        sys.stderr.write(f"error: {err}\n")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:  # the last bulkhead: one line for users, the traceback only on request
+        if os.environ.get("AETH_DEBUG"):
+            raise
+        sys.stderr.write(f"internal error: {type(err).__name__}: {err} (set AETH_DEBUG=1 for details)\n")
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The one settings object. Read once at the composition root and passed explicitly.
+
+Every field can be set with an ``AETH_`` environment variable (``AETH_DATA_DIR``, ``AETH_CHROMA_URL``...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".aetherius"
+
+
+class Settings(BaseSettings):
+    """Typed configuration for every Aetherius process."""
+
+    model_config = SettingsConfigDict(env_prefix="AETH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where embedded state lives.")
+    model_path: str | None = Field(
+        default=None,
+        description="Local sentence-transformers model dir; default: the all-MiniLM-L6-v2 shipped on PyPI.",
+    )
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; default: embedded store.")
+    chroma_collection: str = Field(default="aetherius-cases")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker.")
+    prometheus_url: str | None = Field(default=None)
+
+    max_snapshot_bytes: int = Field(default=256 * 1024 * 1024, description="Refuse bigger snapshot files.")
+    log_tail_lines: int = Field(default=400, description="Lines kept from the end of each log.")
+    log_error_lines: int = Field(default=200, description="Error-looking lines kept from the rest of a log.")
+    similar_cases: int = Field(default=5, description="How many similar past cases to show.")
+    unknown_below: float = Field(default=0.35, description="Report 'unknown' under this confidence.")
+
+    # collectors
+    cluster_name: str = Field(default="default", description="Name this collector reports its cluster as.")
+    kubeconfig: str | None = Field(default=None, description="Kubeconfig; default: in-cluster, then ~/.kube/config.")
+    kube_context: str | None = Field(default=None)
+    namespaces: list[str] = Field(default_factory=list, description="Watch only these namespaces (default: all).")
+    exclude_namespaces: list[str] = Field(default_factory=list)
+    label_selector: str | None = Field(default=None, description="Only pods matching this label selector.")
+    exclude_label_selector: str | None = Field(default=None, description="Ignore pods matching this selector.")
+    watch_timeout_s: int = Field(default=300, description="Server-side timeout of one watch request.")
+    heartbeat_s: int = Field(default=30)
+    stale_after_s: int = Field(default=120, description="A cluster without heartbeat this long is stale.")
+    storm_threshold: int = Field(default=10, description="New incidents per window before a storm roll-up.")
+    storm_window_s: int = Field(default=60)
+    webhook_host: str = Field(default="127.0.0.1")
+    webhook_port: int = Field(default=8080)
+    webhook_token: str | None = Field(default=None, description="Bearer token Alertmanager must send.")
+
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for summaries.")
+    llm_model: str = Field(default="gpt-4o-mini")
+    llm_api_key: str | None = Field(default=None)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'aetherius.db'}"

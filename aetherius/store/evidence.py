@@ -1,0 +1,175 @@
+"""What the pipeline learns and says about an incident: snapshots, diagnoses, Slack notifications.
+
+A step's result and the state change it causes commit together. The analyze task saves a diagnosis and the
+incident becomes ``diagnosed`` in one transaction; the notify task records the posted root message and the
+incident becomes ``notified`` in the same way. A task that crashes in between therefore never leaves a
+diagnosis without its state change (or a Slack thread the store does not know about), and its retry sees the
+new state and stops.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aetherius.incidents import IncidentState
+from aetherius.store import models
+from aetherius.store.base import utcnow
+from aetherius.store.incidents import IncidentOps
+from aetherius.store.views import DiagnosisView, NotificationStatus
+
+ROOT = "root"
+"""Notification kind of the message that starts an incident's Slack thread."""
+
+
+class EvidenceOps(IncidentOps):
+    def save_snapshot(self, incident_id: int, document: dict[str, Any], *, captured_at: datetime) -> int:
+        """Keep a captured snapshot (already redacted by the caller); returns its id."""
+
+        def work(session: Session) -> int:
+            self._incident(session, incident_id, lock=False)
+            row = models.Snapshot(incident_id=incident_id, captured_at=captured_at, document=document)
+            session.add(row)
+            session.flush()
+            return row.id
+
+        return self._write(work)
+
+    def latest_snapshot(self, incident_id: int) -> dict[str, Any] | None:
+        query = (
+            select(models.Snapshot.document)
+            .where(models.Snapshot.incident_id == incident_id)
+            .order_by(models.Snapshot.captured_at.desc(), models.Snapshot.id.desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            return session.scalars(query).first()
+
+    def save_diagnosis(
+        self,
+        incident_id: int,
+        *,
+        category: str,
+        confidence: float,
+        summary: str,
+        payload: dict[str, Any],
+        model: str,
+        version: str,
+        actor: str = "analyzer",
+        at: datetime | None = None,
+        advance: bool = True,
+    ) -> DiagnosisView:
+        """Store a diagnosis, make it the incident's current one, and (``advance``) move ``open → diagnosed``.
+
+        A re-diagnosis of an incident that is past ``open`` is stored without a state change (see
+        `aetherius.incidents`: repeated work inside a stage is not a transition).
+        """
+        at = at or utcnow()
+
+        def work(session: Session) -> DiagnosisView:
+            incident = self._incident(session, incident_id)
+            row = models.Diagnosis(
+                incident_id=incident_id,
+                category=category,
+                confidence=confidence,
+                summary=summary,
+                payload=payload,
+                model=model,
+                version=version,
+                created_at=at,
+            )
+            session.add(row)
+            incident.category, incident.summary = category, summary
+            session.flush()
+            self._audit(
+                session,
+                at,
+                actor,
+                "diagnosis.saved",
+                incident_id,
+                {"diagnosis_id": row.id, "category": category, "confidence": confidence},
+            )
+            if advance and incident.state == IncidentState.OPEN:
+                reason = f"diagnosis #{row.id}: {category} ({confidence:.0%})"
+                self._move(session, incident, IncidentState.DIAGNOSED, actor, reason, at)
+            return _diagnosis_view(row)
+
+        return self._write(work)
+
+    def latest_diagnosis(self, incident_id: int) -> DiagnosisView | None:
+        query = (
+            select(models.Diagnosis)
+            .where(models.Diagnosis.incident_id == incident_id)
+            .order_by(models.Diagnosis.id.desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            row = session.scalars(query).first()
+            return _diagnosis_view(row) if row else None
+
+    def record_notification(
+        self,
+        incident_id: int,
+        *,
+        channel: str,
+        kind: str,
+        payload: dict[str, Any],
+        status: NotificationStatus = "sent",
+        message_ts: str | None = None,
+        actor: str = "notifier",
+        at: datetime | None = None,
+        advance: bool = True,
+    ) -> int:
+        """Record a message posted (or attempted) about the incident; returns the notification id.
+
+        A sent ``root`` message becomes the incident's thread (unless it has one), and with ``advance`` a sent
+        message moves a ``diagnosed`` incident to ``notified``. Updates and replies are rows, not transitions.
+        """
+        at = at or utcnow()
+
+        def work(session: Session) -> int:
+            incident = self._incident(session, incident_id)
+            sent = status == "sent"
+            row = models.Notification(
+                incident_id=incident_id,
+                channel=channel,
+                message_ts=message_ts,
+                kind=kind,
+                payload=payload,
+                status=status,
+                sent_at=at if sent else None,
+            )
+            session.add(row)
+            session.flush()
+            if sent and kind == ROOT and message_ts and incident.slack_ts is None:
+                incident.slack_channel, incident.slack_ts = channel, message_ts
+            self._audit(
+                session,
+                at,
+                actor,
+                f"notification.{status}",
+                incident_id,
+                {"notification_id": row.id, "channel": channel, "kind": kind, "ts": message_ts},
+            )
+            if advance and sent and incident.state == IncidentState.DIAGNOSED:
+                self._move(session, incident, IncidentState.NOTIFIED, actor, f"posted to {channel}", at)
+            return row.id
+
+        return self._write(work)
+
+
+def _diagnosis_view(row: models.Diagnosis) -> DiagnosisView:
+    return DiagnosisView(
+        row.id,
+        row.incident_id,
+        row.category,
+        row.confidence,
+        row.summary,
+        row.payload,
+        row.model,
+        row.version,
+        row.created_at,
+    )

