@@ -34,16 +34,18 @@ API_UNAUTHORIZED = _rx(
     r"unable to load in-cluster configuration",
 )
 
-# DNS resolution failures, by resolver and language.
+# DNS resolution failures, by resolver and language. "could not resolve" alone is not DNS (placeholders, dependencies,
+# references): it counts only when what failed to resolve is a host, an address or a dotted name.
+_RESOLVED_THING = r"\s+(?:the\s+)?(?:host(?:name)?|address|name|domain|service|['\"`(]?[\w-]+(?:\.[\w-]+)+)"
 DNS = _rx(
     r"\bEAI_AGAIN\b", r"\bENOTFOUND\b", r"\bNXDOMAIN\b", r"\bSERVFAIL\b",
     r"no such host", r"temporary failure in name resolution", r"name or service not known",
     r"nodename nor servname provided", r"UnknownHostException", r"could not resolve host",
-    r"could not translate host name", r"failed to resolve", r"Name does not resolve", r"getaddrinfo failed",
+    r"could not translate host name", r"failed to resolve" + _RESOLVED_THING, r"Name does not resolve", r"getaddrinfo failed",
     r"lookup [\w.-]+(?: on [\d.:]+)?: (?:server misbehaving|no such host|i/o timeout)",
-    r"DNS resolution failed", r"name resolution", r"Resolve(?:r)? ?error", r"dns error", r"unable to resolve",
+    r"DNS resolution failed", r"name resolution", r"Resolve(?:r)? ?error", r"dns error", r"unable to resolve" + _RESOLVED_THING,
     r"socket\.gaierror", r"NameResolutionError", r"Host not found", r"unknown host", r"bad address '[\w.-]+'",
-    r"can't resolve", r"Could not resolve", r"dns lookup (?:failed|error)", r"QueryTimeout",
+    r"can't resolve" + _RESOLVED_THING, r"Could not resolve" + _RESOLVED_THING, r"dns lookup (?:failed|error)", r"QueryTimeout",
 )  # fmt: skip
 # Transport-level failures to reach a dependency.
 CONNECT = _rx(

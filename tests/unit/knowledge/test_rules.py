@@ -103,6 +103,23 @@ def test_dns_failure_that_makes_the_process_give_up_is_network() -> None:
     assert facts_of(doc, "network")["dns"] is True
 
 
+def test_a_placeholder_that_could_not_be_resolved_is_configuration_not_dns() -> None:
+    text = "\n".join(
+        [
+            "ERROR Application run failed",
+            "java.lang.IllegalArgumentException: Could not resolve placeholder 'ORDERS_DB_URL' in value \"${ORDERS_DB_URL}\"",
+        ]
+    )
+    doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=1)]), logs=[b.log(text)])
+    assert category_of(doc) == "config_error"
+
+
+def test_a_host_that_could_not_be_resolved_is_still_dns() -> None:
+    text = "curl: (6) Could not resolve host: api.partner.example.com\nFATAL startup check failed"
+    doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=1)]), logs=[b.log(text)])
+    assert category_of(doc) == "network"
+
+
 def test_a_403_from_an_external_http_api_is_not_kubernetes_rbac() -> None:
     text = 'ERROR stripe webhook registration failed: 403 Forbidden: {"error": "forbidden"}\nTraceback (most recent call last):\nRuntimeError: webhook setup failed'
     doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=1)]), logs=[b.log(text)])
