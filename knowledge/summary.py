@@ -44,6 +44,10 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
         case "disk_pressure":
             if facts.get("claim"):
                 return f"the volume {facts['claim']} is full"
+            if facts.get("emptydir_volume"):
+                limit = f" of {facts['emptydir_limit']}" if facts.get("emptydir_limit") else ""
+                volume = facts["emptydir_volume"]
+                return f"emptyDir volume {volume} outgrew its sizeLimit{limit} and the kubelet evicted the pod"
             resource = facts.get("evicted_resource", "nodefs")
             return f"the node ran out of disk ({resource}) and the kubelet evicted or blocked the pod"
         case "config_error":
@@ -81,5 +85,5 @@ def summarize(sig: Signals, category: Category, confidence: float, findings: lis
     if category == "unknown":
         because = f" {evidence[0]}." if evidence else ""
         return f"{where}: no failure mechanism stands out ({confidence:.0%} sure).{because}"
-    tail = f" Evidence: {'; '.join(evidence)}." if evidence else ""
+    tail = f" Evidence: {'; '.join(evidence).rstrip('.')}." if evidence else ""
     return f"{TITLES[category]} in {where}: {_cause(category, facts)}.{tail}"

@@ -217,3 +217,37 @@ def add_scratch_volume(ctx: Context) -> Plan:
         commands=commands,
         rollback=k.template_undo(ctx, [k.patch_pod_spec(ctx, undo)]),
     )
+
+
+@action(
+    "raise_emptydir_size_limit",
+    ("disk_pressure",),
+    "medium",
+    180,
+    "Raise an emptyDir's sizeLimit (or move its data to a PVC)",
+)
+def raise_emptydir_size_limit(ctx: Context) -> Plan:
+    volume, old = ctx.text("emptydir_volume"), ctx.text("emptydir_limit")
+    old_bytes = parse_quantity(old) if old else None
+    new = bytes_quantity(round_up_storage(old_bytes * 2) if old_bytes else 2 * GI)
+    fit = 0.85 if volume else 0.0  # only when the kubelet named the volume that outgrew its limit
+    name = volume or "scratch"
+    commands, extra = k.template_change(
+        ctx, [k.patch_pod_spec(ctx, {"volumes": [{"name": name, "emptyDir": {"sizeLimit": new}}]})]
+    )
+    inverse = [k.patch_pod_spec(ctx, {"volumes": [{"name": name, "emptyDir": {"sizeLimit": old or None}}]})]
+    return Plan(
+        title=f"Raise emptyDir {name} sizeLimit " + (f"from {old} " if old else "") + f"to {new}",
+        fit=fit,
+        params=ctx.base_params() | {"volume": name, "current_size_limit": old or None, "new_size_limit": new},
+        steps=extra
+        + [
+            f"Find out why {name} grows: a backlog that cannot drain (a queue, a spool, retries to an unreachable "
+            "destination) grows again after any new limit.",
+            f"Raise the sizeLimit of emptyDir {name} to {new}; the node must have that much free local storage, so "
+            "give the container a matching ephemeral-storage request.",
+            "If the data must survive the pod or keeps growing, move it to a PersistentVolumeClaim.",
+        ],
+        commands=commands,
+        rollback=k.template_undo(ctx, inverse),
+    )

@@ -13,7 +13,15 @@ from aetherius.quantities import format_bytes
 from aetherius.signals import Signals
 from knowledge.rules.base import event_evidence, finding, quote, recent
 
-_DISK = re.compile(r"ephemeral-storage|nodefs|imagefs|diskpressure|disk pressure|\bdisk\b|inodes", re.IGNORECASE)
+# The kubelet's local-storage evictions: node filesystems, inodes, a container's ephemeral-storage limit and an
+# emptyDir over its sizeLimit ("Usage of EmptyDir volume ... exceeds the limit ...").
+_DISK = re.compile(
+    r"ephemeral-storage|ephemeral storage|nodefs|imagefs|diskpressure|disk pressure|\bdisk\b|inodes|emptydir",
+    re.IGNORECASE,
+)
+_EMPTYDIR = re.compile(
+    r"EmptyDir volume \"?(?P<volume>[\w.-]+)\"? exceeds the limit \"?(?P<limit>[\w.]+)", re.IGNORECASE
+)
 _MEMORY = re.compile(r"\bmemory\b|memorypressure", re.IGNORECASE)
 _PID = re.compile(r"\bpids?\b|pidpressure", re.IGNORECASE)
 
@@ -25,7 +33,7 @@ def _eviction_message(sig: Signals) -> str:
     if sig.condition_reasons.get("DisruptionTarget") == "TerminationByKubelet":
         parts.append(sig.condition_messages.get("DisruptionTarget", ""))
     parts += [e.message for e in sig.events if e.about_subject and e.reason == "Evicted" and recent(e)]
-    return " ".join(p for p in parts if p)
+    return " ".join(dict.fromkeys(p.strip() for p in parts if p.strip()))  # the same words arrive by three paths
 
 
 def evicted_by_kubelet(sig: Signals) -> list[Finding]:
@@ -56,7 +64,9 @@ def evicted_by_kubelet(sig: Signals) -> list[Finding]:
     if fs:
         evidence.append(f"container writable layer/logs peaked at {format_bytes(fs)}")
     if _DISK.search(message):
-        resource = "ephemeral-storage" if "ephemeral" in message.lower() else "nodefs"
+        lowered = message.lower()
+        resource = "emptyDir" if "emptydir" in lowered else "ephemeral-storage" if "ephemeral" in lowered else "nodefs"
+        empty_dir = _EMPTYDIR.search(message)
         return [
             finding(
                 "evicted_for_disk",
@@ -65,6 +75,8 @@ def evicted_by_kubelet(sig: Signals) -> list[Finding]:
                 evidence,
                 evicted_resource=resource,
                 node=sig.node_name or None,
+                emptydir_volume=empty_dir["volume"] if empty_dir else None,
+                emptydir_limit=empty_dir["limit"] if empty_dir else None,
             )
         ]
     if _MEMORY.search(message):

@@ -294,3 +294,14 @@ def test_no_space_left_on_device_is_disk_pressure() -> None:
     text = 'FATAL:  could not write to file "pg_wal/xlogtemp.42": No space left on device'
     doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=1)]), logs=[b.log(text)])
     assert category_of(doc) == "disk_pressure"
+
+
+def test_an_emptydir_over_its_size_limit_is_disk_pressure_naming_the_volume() -> None:
+    message = 'Usage of EmptyDir volume "spool" exceeds the limit "5Gi". '
+    doc = b.snapshot(
+        b.pod(statuses=[b.crashlooping(exit_code=137)], phase="Failed", reason="Evicted", message=message),
+        b.event("Evicted", message),
+    )
+    assert category_of(doc) == "disk_pressure"
+    facts = facts_of(doc, "disk_pressure")
+    assert (facts["emptydir_volume"], facts["emptydir_limit"]) == ("spool", "5Gi")
