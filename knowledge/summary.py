@@ -36,6 +36,15 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
             detail = f" in {ratio:.0%} of CFS periods" if isinstance(ratio, float) else ""
             cap = f" by its {format_cores(limit)} CPU limit" if limit else ""
             return f"container {c} is throttled{detail}{cap}, so it runs far slower than it needs to"
+        case "network" if facts.get("sandbox"):
+            plugin = f"CNI plugin {facts['cni_plugin']}" if facts.get("cni_plugin") else "the CNI plugin"
+            node = f" on node {facts['node']}" if facts.get("node") else ""
+            why = {
+                "ip_exhaustion": " (it has no free IP address to give)",
+                "cni_credentials": " (its own API credentials are refused)",
+            }
+            detail = why.get(str(facts.get("cni_problem")), "")
+            return f"{plugin}{node} cannot set up the pod's network{detail}, so no container starts"
         case "network":
             target = facts.get("host") or "a dependency"
             port = f":{facts['port']}" if facts.get("port") else ""

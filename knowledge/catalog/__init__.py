@@ -24,6 +24,7 @@ from knowledge.catalog import (
     network,
     nodes,
     placement,
+    podnetwork,
     probe_endpoints,
     probes,
     rbac,
@@ -37,8 +38,8 @@ from knowledge.catalog.context import Context, build_context
 
 __all__ = ["Action", "Context", "Plan", "actions_for", "all_actions", "recommend"]
 
-_FAMILIES = (memory, runtimes, crashes, images, cpu, network, disk, nodes, config, appconfig, security, rbac,
-             identity, scheduling, placement, probes, probe_endpoints, volumes, common)  # fmt: skip
+_FAMILIES = (memory, runtimes, crashes, images, cpu, network, podnetwork, disk, nodes, config, appconfig, security,
+             rbac, identity, scheduling, placement, probes, probe_endpoints, volumes, common)  # fmt: skip
 """Modules in family order; within a module, actions in the order a human would try them (ties break on it)."""
 _ACTIONS: tuple[Action, ...] = tuple(
     value

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aetherius.diagnoses import Finding
 from aetherius.signals import Signals
-from knowledge.rules import configs, cpu, crashes, evictions, health, images, memory, probes, scheduling, volumes
+from knowledge.rules import (
+    configs,
+    cpu,
+    crashes,
+    evictions,
+    health,
+    images,
+    memory,
+    probes,
+    sandboxes,
+    scheduling,
+    volumes,
+)
 from knowledge.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -16,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     evictions.volume_nearly_full,
     scheduling.cannot_be_scheduled,
     volumes.volume_cannot_be_mounted,
+    sandboxes.pod_network_not_set_up,
     cpu.cpu_throttled,
     probes.probe_kills_container,
     probes.readiness_never_passes,
