@@ -9,6 +9,11 @@ from aetherius.quantities import format_bytes, format_cores
 from aetherius.signals import Signals
 from aetherius.taxonomy import TITLES, Category
 
+_CNI_PROBLEMS = {
+    "ip_exhaustion": " (it has no free IP address to give)",
+    "cni_credentials": " (its own API credentials are refused)",
+}
+
 
 def _cause(category: Category, facts: dict[str, Any]) -> str:
     c = facts.get("container", "the container")
@@ -39,11 +44,7 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
         case "network" if facts.get("sandbox"):
             plugin = f"CNI plugin {facts['cni_plugin']}" if facts.get("cni_plugin") else "the CNI plugin"
             node = f" on node {facts['node']}" if facts.get("node") else ""
-            why = {
-                "ip_exhaustion": " (it has no free IP address to give)",
-                "cni_credentials": " (its own API credentials are refused)",
-            }
-            detail = why.get(str(facts.get("cni_problem")), "")
+            detail = _CNI_PROBLEMS.get(str(facts.get("cni_problem")), "")
             return f"{plugin}{node} cannot set up the pod's network{detail}, so no container starts"
         case "network":
             target = facts.get("host") or "a dependency"
