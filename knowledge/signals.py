@@ -307,6 +307,9 @@ def _claims(spec: dict[str, Any], objects: list[KubeObject]) -> list[Claim]:
 def _events(sig: Signals, objects: list[KubeObject], captured: datetime | None) -> list[Event]:
     related = {("Node", sig.node_name)} | {("PersistentVolumeClaim", c.name) for c in sig.claims}
     related |= {(o.kind, o.name) for o in sig.owners}
+    # A Deployment's other ReplicaSets are named "<deployment>-<pod-template-hash>": a rollout stuck on the new one
+    # (quota, admission) shows only in its events, while this pod, of the old one, runs fine.
+    siblings = [re.compile(rf"{re.escape(o.name)}-[a-z0-9]{{5,10}}") for o in sig.owners if o.kind == "Deployment"]
     grouped: dict[tuple[str, str, str, str], Event] = {}
     for obj in objects:
         if obj.get("kind") != "Event":
@@ -317,7 +320,8 @@ def _events(sig: Signals, objects: list[KubeObject], captured: datetime | None) 
         about_subject = (
             kind == "Pod" and name == sig.pod and (not namespace or not sig.namespace or namespace == sig.namespace)
         )
-        if not about_subject and (kind, name) not in related:
+        sibling = kind == "ReplicaSet" and any(rx.fullmatch(name) for rx in siblings)
+        if not about_subject and (kind, name) not in related and not sibling:
             continue
         message = str(obj.get("message") or obj.get("note") or "")
         reason = str(obj.get("reason") or "")

@@ -70,6 +70,10 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
             who = facts.get("service_account") or "its ServiceAccount"
             what = f" {facts.get('verb')} {facts.get('resource')}" if facts.get("verb") else ""
             return f"the Kubernetes API forbids {who} to{what or ' do what it needs'}"
+        case "scheduling" if facts.get("quota"):
+            asked = f" (each new pod asks {facts['quota_requested']})" if facts.get("quota_requested") else ""
+            who = facts.get("controller") or "the controller"
+            return f"ResourceQuota {facts['quota']} refuses the pods {who} tries to create{asked}"
         case "scheduling":
             why = str(facts.get("scheduling_reason", "no fitting node")).replace("_", " ")
             return f"the scheduler cannot place the pod ({why})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aetherius.diagnoses import Finding
 from aetherius.signals import Signals
 from knowledge.rules import (
+    admission,
     configs,
     cpu,
     crashes,
@@ -27,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     evictions.node_under_disk_pressure,
     evictions.volume_nearly_full,
     scheduling.cannot_be_scheduled,
+    admission.owner_cannot_create_pods,
     volumes.volume_cannot_be_mounted,
     sandboxes.pod_network_not_set_up,
     cpu.cpu_throttled,

@@ -34,6 +34,9 @@ _HOST = re.compile(
     r"(?::(?P<port>\d{2,5}))?"
 )
 
+_READY_DENIALS = 5
+"""Denials a running, ready container must log before it counts as cut off."""
+
 
 @dataclass
 class _Score:
@@ -185,20 +188,23 @@ def running_but_cut_off(sig: Signals) -> list[Finding]:
         return []
     out: list[Finding] = []
     for c in sig.containers:
-        if c.state != "running" or c.ready or c.init:
+        if c.state != "running" or c.init:
             continue
         lines = [ln for ln in sig.log_errors if ln.container == c.name and not ln.previous]
         scores = score_mechanisms(lines, [])
-        for name in ("dns", "connect", "rbac", "config"):
-            if name in scores and scores[name][1].hits >= 3:
+        # A ready container is cut off only by what cannot be a blip: the API server denying it, again and again
+        # (an operator that cannot watch, a kube-rbac-proxy that cannot create TokenReviews).
+        mechanisms = ("rbac",) if c.ready else ("dns", "connect", "rbac", "config")
+        for name in mechanisms:
+            if name in scores and scores[name][1].hits >= (_READY_DENIALS if c.ready else 3):
                 category, score = scores[name]
                 out.append(
                     finding(
                         f"running_but_cut_off:{name}",
                         category,
-                        0.6,
+                        0.75 if c.ready else 0.6,
                         [
-                            f"container {c.name}: running but not ready",
+                            f"container {c.name}: running" + (" and ready" if c.ready else " but not ready"),
                             f"log ({c.name}): {quote(score.line, 300)}",
                             f"{score.hits} similar lines",
                         ],

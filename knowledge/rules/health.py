@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from aetherius.diagnoses import Finding
 from aetherius.signals import Signals
-from knowledge.rules.base import RECENT_S, WAITING_IDLE, crashed, finding, subject_events
+from knowledge.rules.base import RECENT_S, WAITING_IDLE, crashed, finding, recent, subject_events
 
 _BENIGN_WARNINGS = ("Unhealthy",)
+_PERSISTENT_ERRORS = 5
 
 
 def _warnings(sig: Signals) -> list[str]:
@@ -56,6 +57,10 @@ def healthy_now(sig: Signals) -> list[Finding]:
     )
     if not stale:
         return []
+    if any(e.type == "Warning" and not e.about_subject and e.object_kind != "Node" and recent(e) for e in sig.events):
+        return []  # the pod is fine, its owner or its claim is not (a stuck rollout, a failing controller)
+    if sum(1 for ln in sig.log_errors if not ln.previous) >= _PERSISTENT_ERRORS:
+        return []  # running and ready, yet failing at something over and over: not "healthy"
     warnings = subject_events(sig, warning_only=True)
     if sum(e.count for e in warnings if e.reason not in _BENIGN_WARNINGS) > 0 or sum(e.count for e in warnings) > 3:
         return []

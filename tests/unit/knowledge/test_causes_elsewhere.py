@@ -1,0 +1,80 @@
+"""Causes that sit in another object than the failing-looking pod: the owner's events, a sidecar's log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from knowledge.decision import decide
+from knowledge.loading import to_snapshot
+from knowledge.rules import evaluate
+from knowledge.signals import extract
+from tests import builders as b
+
+QUOTA = (
+    'Error creating: pods "api-5c8d9f7b6-q7x2m" is forbidden: exceeded quota: team-quota, '
+    "requested: limits.memory=2Gi, used: limits.memory=7Gi, limited: limits.memory=8Gi"
+)
+DENIED = (
+    "E0612 09:30:{second:02d}.270802 1 proxy.go:73] Unable to authenticate the request due to an error: "
+    'tokenreviews.authentication.k8s.io is forbidden: User "system:serviceaccount:shop:api" cannot create '
+    'resource "tokenreviews" in API group "authentication.k8s.io" at the cluster scope'
+)
+
+
+def owned_by_deployment(*objects: dict[str, Any], logs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    pod = b.pod(statuses=[b.running()])
+    replica_set = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "api-7d9f8c6b5", "namespace": "shop",
+                   "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "controller": True}]}}  # fmt: skip
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}
+    return b.snapshot(pod, replica_set, deployment, *objects, logs=logs or [])
+
+
+def rs_event(reason: str, message: str, replica_set: str) -> dict[str, Any]:
+    event = b.event(reason, message, count=9)
+    event["involvedObject"] = {"kind": "ReplicaSet", "name": replica_set, "namespace": "shop"}
+    event["type"] = "Warning"
+    return event
+
+
+def verdict(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    findings = evaluate(extract(to_snapshot(doc)))
+    category = decide(findings, []).category
+    facts: dict[str, Any] = {}
+    for f in findings:
+        if f.category == category:
+            facts.update(f.facts)
+    return category, facts
+
+
+def test_a_rollout_refused_by_a_quota_is_scheduling_even_though_the_old_pod_runs() -> None:
+    category, facts = verdict(owned_by_deployment(rs_event("FailedCreate", QUOTA, "api-5c8d9f7b6")))
+    assert category == "scheduling"
+    assert facts["quota"] == "team-quota" and facts["controller"] == "ReplicaSet/api-5c8d9f7b6"
+
+
+def test_events_of_a_replicaset_of_another_deployment_are_ignored() -> None:
+    category, _ = verdict(owned_by_deployment(rs_event("FailedCreate", QUOTA, "billing-5c8d9f7b6")))
+    assert category == "unknown"
+
+
+def test_a_pod_security_refusal_of_the_new_pods_is_configuration() -> None:
+    message = 'Error creating: pods "api-5c8d9f7b6-q7x2m" is forbidden: violates PodSecurity "restricted:latest"'
+    category, _ = verdict(owned_by_deployment(rs_event("FailedCreate", message, "api-5c8d9f7b6")))
+    assert category == "config_error"
+
+
+def test_a_ready_sidecar_denied_by_the_api_server_again_and_again_is_rbac() -> None:
+    pod = b.pod(containers=[b.container("api"), b.container("proxy")], statuses=[b.running("api"), b.running("proxy")])
+    doc = b.snapshot(
+        pod,
+        logs=[b.log("\n".join(DENIED.format(second=s) for s in range(0, 60, 10)), container="proxy", previous=False)],
+    )
+    category, facts = verdict(doc)
+    assert category == "rbac_denied"
+    assert facts["resource"] == "tokenreviews"
+
+
+def test_a_single_denial_in_a_ready_container_is_not_an_incident() -> None:
+    pod = b.pod(containers=[b.container("api"), b.container("proxy")], statuses=[b.running("api"), b.running("proxy")])
+    doc = b.snapshot(pod, logs=[b.log(DENIED.format(second=1), container="proxy", previous=False)])
+    assert verdict(doc)[0] == "unknown"
