@@ -50,6 +50,8 @@ class Container:
     last_run_s: float | None = None
     last_finished_age_s: float | None = None
     """Seconds between the last termination and the capture time."""
+    running_for_s: float | None = None
+    """Seconds the current run has lasted at capture time (running containers only)."""
     restart_count: int = 0
     ready: bool = False
     started: bool = False

@@ -193,6 +193,8 @@ def _apply_status(c: Container, cs: dict[str, Any], captured: datetime | None) -
             c.state = kind
             c.reason = str(body.get("reason") or "")
             c.message = str(body.get("message") or "")
+            if kind == "running":
+                c.running_for_s = seconds_between(parse_time(body.get("startedAt")), captured)
             if kind == "terminated":
                 c.exit_code = _int(body.get("exitCode"))
                 c.last_run_s = seconds_between(parse_time(body.get("startedAt")), parse_time(body.get("finishedAt")))

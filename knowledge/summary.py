@@ -46,6 +46,9 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
             node = f" on node {facts['node']}" if facts.get("node") else ""
             detail = _CNI_PROBLEMS.get(str(facts.get("cni_problem")), "")
             return f"{plugin}{node} cannot set up the pod's network{detail}, so no container starts"
+        case "network" if facts.get("init_wait"):
+            target = f"{facts['host']}:{facts['port']}" if facts.get("host") else "a dependency"
+            return f"init container {c} keeps waiting for {target}, so the application containers never start"
         case "network":
             target = facts.get("host") or "a dependency"
             port = f":{facts['port']}" if facts.get("port") else ""

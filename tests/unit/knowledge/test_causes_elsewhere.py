@@ -78,3 +78,31 @@ def test_a_single_denial_in_a_ready_container_is_not_an_incident() -> None:
     pod = b.pod(containers=[b.container("api"), b.container("proxy")], statuses=[b.running("api"), b.running("proxy")])
     doc = b.snapshot(pod, logs=[b.log(DENIED.format(second=1), container="proxy", previous=False)])
     assert verdict(doc)[0] == "unknown"
+
+
+def init_waiting(log_text: str, started: str = "2025-03-02T09:00:00Z") -> dict[str, Any]:
+    init = {"name": "wait-for-db", "ready": False, "restartCount": 0, "state": {"running": {"startedAt": started}}}
+    app = {"name": "api", "ready": False, "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}}}
+    pod = b.pod(
+        phase="Pending",
+        init_containers=[b.container("wait-for-db")],
+        init_statuses=[init],
+        statuses=[app],
+    )
+    return b.snapshot(pod, logs=[b.log(log_text, container="wait-for-db", previous=False)])
+
+
+def test_an_init_container_waiting_for_a_dependency_for_long_is_network_naming_the_target() -> None:
+    category, facts = verdict(init_waiting("\n".join(["waiting for orders-db:5432"] * 12)))
+    assert category == "network"
+    assert (facts["host"], facts["port"], facts["container"]) == ("orders-db", 5432, "wait-for-db")
+
+
+def test_an_init_container_that_just_started_waiting_is_not_an_incident_yet() -> None:
+    doc = init_waiting("\n".join(["waiting for orders-db:5432"] * 12), started="2025-03-02T10:19:30Z")
+    assert verdict(doc)[0] != "network"
+
+
+def test_an_init_container_doing_varied_work_is_not_waiting_for_anything() -> None:
+    text = "\n".join(f"migrating table {name}" for name in ("users", "orders", "items", "carts", "payments", "audit"))
+    assert verdict(init_waiting(text))[0] != "network"
