@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     webhook_host: str = Field(default="127.0.0.1")
     webhook_port: int = Field(default=8080)
     webhook_token: str | None = Field(default=None, description="Bearer token Alertmanager must send.")
+    # collector service: leader election (coordination.k8s.io Lease) and operational metrics
+    leader_election: bool = Field(default=True, description="Elect one reporting collector per cluster by Lease.")
+    lease_name: str = Field(default="aetherius-collector")
+    lease_namespace: str = Field(default="default")
+    lease_duration_s: int = Field(default=15, description="A Lease not renewed this long may be taken over.")
+    lease_renew_deadline_s: float = Field(default=10.0, description="A leader that cannot renew this long steps down.")
+    lease_retry_s: float = Field(default=2.0, description="How often to try to acquire or renew the Lease.")
+    collector_identity: str | None = Field(default=None, description="Lease holder name; default: hostname_random.")
+    metrics_host: str = Field(default="127.0.0.1")
+    metrics_port: int | None = Field(default=9464, description="Prometheus /metrics port; unset: no exporter.")
 
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for summaries.")
     llm_model: str = Field(default="gpt-4o-mini")
