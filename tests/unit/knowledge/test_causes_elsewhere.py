@@ -99,7 +99,7 @@ def test_an_init_container_waiting_for_a_dependency_for_long_is_network_naming_t
 
 
 def test_an_init_container_that_just_started_waiting_is_not_an_incident_yet() -> None:
-    doc = init_waiting("\n".join(["waiting for orders-db:5432"] * 12), started="2025-03-02T10:19:30Z")
+    doc = init_waiting("\n".join(["waiting for orders-db:5432"] * 12), started="2025-03-02T10:14:00Z")
     assert verdict(doc)[0] != "network"
 
 
