@@ -102,6 +102,7 @@ def _types() -> dict[StorageKey, ResourceType]:
         *(ResourceType("apps", "v1", p, k, True) for p, k in _APPS),
         ResourceType("batch", "v1", "jobs", "Job", True),
         ResourceType("batch", "v1", "cronjobs", "CronJob", True),
+        ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True),
     ]
     return {(t.group, t.version, t.plural): t for t in table}
 
