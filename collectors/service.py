@@ -129,7 +129,9 @@ class CollectorService:
                 self.exporter.stop()
 
     def stop(self, *, release: bool = True) -> None:
-        """End ``run()``; ``release=False`` leaves the Lease to expire instead of handing it back."""
+        """End ``run()``; ``release=False`` leaves the Lease to expire instead of handing it back (first call wins)."""
+        if self._stopping.is_set():
+            return
         self._release = release
         self._stopping.set()
 
