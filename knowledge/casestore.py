@@ -46,7 +46,7 @@ from knowledge.masking import mask_volatile
 
 log = logging.getLogger("aetherius.cases")
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"  # 2: texts embedded up to embedding.MAX_TOKENS (128) tokens
 """Part of every content hash: bump it when masking or the record layout changes, and every case re-embeds."""
 TAG_SEPARATOR = ","
 

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BATCH_SIZE = 64
+MAX_TOKENS = 128
+"""Tokens read per text. An incident signature puts its most telling lines first (state, reasons, events); past
+128 tokens the tail adds little to similarity but embedding time grows linearly (256 tokens: ~24 ms a text on
+two cores, 128: ~13 ms; ``benchmarks/diagnose.py``)."""
 """Large enough to amortise per-call overhead, small enough that padding to the longest text stays cheap."""
 
 _LOCK = threading.Lock()
@@ -88,10 +92,12 @@ def _load(path: Path) -> SentenceTransformer:
     # A "Loading weights" progress bar on stderr is noise in a CLI; transformers leaves this function unannotated.
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
-        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     except (OSError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigurationError(f"cannot load a sentence-transformers model from {path}: {first_line}") from None
+    model.max_seq_length = min(model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
+    return model
 
 
 def load_model(model_path: str | Path | None = None) -> SentenceTransformer:

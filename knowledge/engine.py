@@ -72,7 +72,11 @@ class DiagnosisEngine:
     def _similar(self, signatures: list[str]) -> list[list[SimilarCase]]:
         if self._embedder is None or self._cases is None or not signatures:
             return [[] for _ in signatures]
-        return self._cases.search_embeddings(self._embedder.embed(signatures), k=self._k)
+        # Pods of one failing workload share a masked signature: embed and search each distinct text once.
+        distinct = list(dict.fromkeys(signatures))
+        found = self._cases.search_embeddings(self._embedder.embed(distinct), k=self._k)
+        by_text = dict(zip(distinct, found, strict=True))
+        return [list(by_text[text]) for text in signatures]
 
     def conclude(self, analysis: Analysis, similar: list[SimilarCase]) -> Diagnosis:
         sig, findings = analysis.signals, analysis.findings

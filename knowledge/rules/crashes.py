@@ -34,6 +34,9 @@ _HOST = re.compile(
     r"(?::(?P<port>\d{2,5}))?"
 )
 
+_EXPLAINED_CRASH = 0.85
+_EXPLAINED_WITHIN = 3
+"""Lines between a crash and a concrete cause for the cause to explain it."""
 _READY_DENIALS = 5
 """Denials a running, ready container must log before it counts as cut off."""
 
@@ -142,6 +145,8 @@ def _findings(c: Container, scores: dict[str, tuple[Category, _Score]], code: in
         strength = min(1.0, score.value + min(score.hits - 1, 4) * 0.03)
         if category == "crash_loop":
             weight = 0.45 + 0.4 * strength
+            if _explained(score, scores):
+                weight *= _EXPLAINED_CRASH
         elif name in ("dns", "connect"):
             weight = 0.4 + 0.5 * strength
         else:
@@ -154,6 +159,15 @@ def _findings(c: Container, scores: dict[str, tuple[Category, _Score]], code: in
             evidence.append(f"{score.hits} {name.replace('_', ' ')} lines in the run")
         out.append(finding(f"process_exits:{name}", category, weight, evidence, **facts))
     return out
+
+
+def _explained(crash: _Score, scores: dict[str, tuple[Category, _Score]]) -> bool:
+    """The crash line sits next to a line naming a concrete cause (a panic whose message is "connection refused",
+    an exception right after "permission denied"): the crash is how the cause ended the process, not the cause."""
+    return any(
+        category != "crash_loop" and abs(score.last_index - crash.last_index) <= _EXPLAINED_WITHIN
+        for category, score in scores.values()
+    )
 
 
 def _rank(entry: tuple[Category, _Score]) -> float:

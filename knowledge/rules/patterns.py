@@ -49,7 +49,7 @@ DNS = _rx(
 )  # fmt: skip
 # Transport-level failures to reach a dependency.
 CONNECT = _rx(
-    r"connection refused", r"\bECONNREFUSED\b", r"\bECONNRESET\b", r"connection reset by peer",
+    r"connection refused", r"ConnectionRefused(?:Error)?", r"ConnectionReset(?:Error)?", r"\bECONNREFUSED\b", r"\bECONNRESET\b", r"connection reset by peer",
     r"\bi/o timeout\b", r"\bETIMEDOUT\b", r"connect(?:ion)? timed out", r"connection timed out",
     r"no route to host", r"\bEHOSTUNREACH\b", r"network is unreachable", r"\bENETUNREACH\b",
     r"TLS handshake timeout", r"failed to connect to", r"could not connect to", r"cannot connect to",

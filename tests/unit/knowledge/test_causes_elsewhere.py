@@ -106,3 +106,17 @@ def test_an_init_container_that_just_started_waiting_is_not_an_incident_yet() ->
 def test_an_init_container_doing_varied_work_is_not_waiting_for_anything() -> None:
     text = "\n".join(f"migrating table {name}" for name in ("users", "orders", "items", "carts", "payments", "audit"))
     assert verdict(init_waiting(text))[0] != "network"
+
+
+def test_a_panic_whose_message_is_a_refused_connection_is_network_not_a_crash() -> None:
+    text = "\n".join(
+        [
+            "2024-09-24T08:00:06Z WARN warmup attempt 1/3 failed: tcp connect error: Connection refused (os error 111)",
+            "2024-09-24T08:00:09Z WARN warmup attempt 2/3 failed: tcp connect error: Connection refused (os error 111)",
+            "thread 'main' panicked at src/main.rs:57:10:",
+            'warmup failed: reqwest::Error { kind: Request, url: "http://prices.shop.svc:8080/v1", source: '
+            'ConnectError("tcp connect error", Os { code: 111, kind: ConnectionRefused }) }',
+        ]
+    )
+    doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=101)]), logs=[b.log(text)])
+    assert verdict(doc)[0] == "network"
