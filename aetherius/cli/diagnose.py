@@ -1,5 +1,8 @@
 """``aeth diagnose``: snapshot files in, one diagnosis per file out (text or JSON lines).
 
+``aeth diagnose pod/NAME -n NS`` captures the pod through the API first (the collector's capture, redacted, see
+``aeth snapshot``) and diagnoses it like a file; its ``source`` is ``NS/pod/NAME``.
+
 A bad file costs only its own line: the others still run, and the exit code says something failed.
 """
 
@@ -13,38 +16,53 @@ import typer
 from rich.console import Console
 
 from aetherius.cli.report import print_report
+from aetherius.cli.snapshot import Context, Kubeconfig, Namespace, captured_document, with_cluster
 from aetherius.cli.wiring import build_engine
 from aetherius.errors import AetheriusError
 from aetherius.settings import Settings
-from knowledge.loading import load_snapshot
+from knowledge.loading import load_snapshot, to_snapshot
 from knowledge.redaction import redact_text
 
 
 def diagnose(
     ctx: typer.Context,
+    pod: Annotated[
+        str | None, typer.Argument(help="pod/NAME: capture it from the cluster and diagnose it.", show_default=False)
+    ] = None,
     snapshot: Annotated[
-        list[str], typer.Option("--snapshot", "-s", help="Snapshot file (JSON/YAML, Pod or List); - for stdin.")
-    ],
+        list[str] | None,
+        typer.Option("--snapshot", "-s", help="Snapshot file (JSON/YAML, Pod or List); - for stdin."),
+    ] = None,
+    namespace: Namespace = "default",
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
     output: Annotated[str, typer.Option("--format", "-f", help="text | json (one JSON object per line)")] = "text",
     cases: Annotated[
         bool, typer.Option("--cases/--no-cases", help="Compare with past cases (loads the model).")
     ] = True,
 ) -> None:
-    """Diagnose one or more snapshots."""
+    """Diagnose one or more snapshots, or a pod captured from the cluster (pod/NAME -n NS)."""
     if output not in ("text", "json"):
         raise typer.BadParameter("use text or json", param_hint="--format")
+    if not pod and not snapshot:
+        raise typer.BadParameter("give a pod (pod/NAME -n NS) or --snapshot FILE", param_hint="POD / --snapshot")
     settings: Settings = ctx.obj
     engine = build_engine(settings, with_cases=cases)
     console = Console(soft_wrap=False)
     failed = 0
-    for source in snapshot:
+    sources = ([f"{namespace}/pod/{pod.rpartition('/')[2]}"] if pod else []) + list(snapshot or [])
+    for index, source in enumerate(sources):
         try:
-            snap = load_snapshot(
-                source,
-                max_bytes=settings.max_snapshot_bytes,
-                tail_lines=settings.log_tail_lines,
-                error_lines=settings.log_error_lines,
-            )
+            if pod and index == 0:
+                document = captured_document(with_cluster(settings, kubeconfig, context), pod, namespace)
+                snap = to_snapshot(document, tail_lines=settings.log_tail_lines, error_lines=settings.log_error_lines)
+            else:
+                snap = load_snapshot(
+                    source,
+                    max_bytes=settings.max_snapshot_bytes,
+                    tail_lines=settings.log_tail_lines,
+                    error_lines=settings.log_error_lines,
+                )
             result = engine.diagnose(snap)
         except AetheriusError as err:
             failed += 1

@@ -13,6 +13,8 @@ import typer
 
 from aetherius import __version__
 from aetherius.cli import cases, demo, diagnose
+from aetherius.cli import clusters as clusters_cli
+from aetherius.cli import snapshot as snapshot_cli
 from aetherius.errors import AetheriusError
 from aetherius.settings import Settings
 
@@ -26,6 +28,8 @@ app = typer.Typer(
 app.command("diagnose")(diagnose.diagnose)
 app.command("demo")(demo.demo)
 app.add_typer(cases.app, name="cases")
+app.command("snapshot")(snapshot_cli.snapshot)
+app.command("clusters")(clusters_cli.clusters)
 
 
 @app.callback()
