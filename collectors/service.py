@@ -155,6 +155,10 @@ class CollectorService:
         self.handed_over += 1
 
     def _start_watching(self) -> None:
+        if self._thread is not None and not self._thread.is_alive():  # died of a bug: log it, start afresh
+            log.error("the watcher of cluster %s ended unexpectedly; starting a new one", self.cluster)
+            self.telemetry.errors.labels("collector", "WatcherDied").inc()
+            self._stop_watching()
         if self._watcher is not None:
             return
         watcher = self._make_watcher(self._hand_over)
