@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         default=None,
         description="Local sentence-transformers model dir; default: the all-MiniLM-L6-v2 shipped on PyPI.",
     )
+    embed_max_tokens: int = Field(
+        default=160, ge=16, le=512, description="Tokens of an incident signature the embedding model reads."
+    )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default: embedded store.")
     chroma_collection: str = Field(default="aetherius-cases")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")

@@ -53,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         t0 = time.perf_counter()
-        embedder = get_embedder(settings.model_path)
+        embedder = get_embedder(settings.model_path, settings.embed_max_tokens)
         store = open_case_store(settings)
         setup_s = time.perf_counter() - t0
         engine = DiagnosisEngine(embedder, store, similar_cases=settings.similar_cases)

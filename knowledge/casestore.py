@@ -46,7 +46,7 @@ from knowledge.masking import mask_volatile
 
 log = logging.getLogger("aetherius.cases")
 
-INDEX_VERSION = "2"  # 2: texts embedded up to embedding.MAX_TOKENS (128) tokens
+INDEX_VERSION = "2"  # 2: the embedder's max_tokens is part of the hash
 """Part of every content hash: bump it when masking or the record layout changes, and every case re-embeds."""
 TAG_SEPARATOR = ","
 
@@ -54,10 +54,10 @@ _CLIENT_LOCK = threading.Lock()
 _CLIENTS: dict[str, ClientAPI] = {}
 
 
-def case_hash(case: Case, dimension: int) -> str:
+def case_hash(case: Case, dimension: int, max_tokens: int = 0) -> str:
     """Fingerprint of everything that ends up in a record, including how it was embedded."""
     payload = json.dumps(case.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{INDEX_VERSION}\n{dimension}\n{payload}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{INDEX_VERSION}\n{dimension}\n{max_tokens}\n{payload}".encode()).hexdigest()[:32]
 
 
 def case_metadata(case: Case, content_hash: str) -> dict[str, str]:
@@ -229,7 +229,7 @@ class CaseStore:
         with store_errors(self._where):
             stored = self._collection.get(ids=ids, include=["metadatas"])
         stored_meta = dict(zip(stored["ids"], stored["metadatas"] or [], strict=False))
-        hashes = {c.id: case_hash(c, self._embedder.dimension) for c in cases}
+        hashes = {c.id: case_hash(c, self._embedder.dimension, self._embedder.max_tokens) for c in cases}
         todo = []
         for case in cases:
             meta = stored_meta.get(case.id)
@@ -243,7 +243,7 @@ class CaseStore:
 
     def add(self, case: Case) -> None:
         """Insert or replace one case, keeping its ``source``."""
-        self._upsert([case], {case.id: case_hash(case, self._embedder.dimension)})
+        self._upsert([case], {case.id: case_hash(case, self._embedder.dimension, self._embedder.max_tokens)})
 
     def _upsert(self, cases: Sequence[Case], hashes: Mapping[str, str]) -> None:
         if not cases:

@@ -23,21 +23,24 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BATCH_SIZE = 64
-MAX_TOKENS = 128
-"""Tokens read per text. An incident signature puts its most telling lines first (state, reasons, events); past
-128 tokens the tail adds little to similarity but embedding time grows linearly (256 tokens: ~24 ms a text on
-two cores, 128: ~13 ms; ``benchmarks/diagnose.py``)."""
+MAX_TOKENS = 160
+"""Default tokens read per text (``AETH_EMBED_MAX_TOKENS``). Embedding time grows linearly with it while an incident
+signature puts its most telling lines first. Measured on the labelled corpora (130 snapshots, 2 cores): 256 tokens
+22.6 ms a text, top-1 similar case of the right category 62.7%; 192: 61.9%; 160: ~15 ms, 61.0%; 128: 12.6 ms,
+55.9%; 96: 9.2 ms, 55.9%."""
 """Large enough to amortise per-call overhead, small enough that padding to the longest text stays cheap."""
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, SentenceTransformer] = {}
-_EMBEDDERS: dict[str, SentenceTransformerEmbedder] = {}
+_MODEL_LOCKS: dict[str, threading.Lock] = {}
+_EMBEDDERS: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
 
 
 class Embedder(Protocol):
     """Turns texts into float32 rows of unit length, so cosine similarity is a dot product."""
 
     dimension: int
+    max_tokens: int
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
 
@@ -96,7 +99,6 @@ def _load(path: Path) -> SentenceTransformer:
     except (OSError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigurationError(f"cannot load a sentence-transformers model from {path}: {first_line}") from None
-    model.max_seq_length = min(model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
     return model
 
 
@@ -108,16 +110,21 @@ def load_model(model_path: str | Path | None = None) -> SentenceTransformer:
         model = _MODELS.get(key)
         if model is None:
             model = _MODELS[key] = _load(path)
+            _MODEL_LOCKS[key] = threading.Lock()
         return model
 
 
 class SentenceTransformerEmbedder:
-    """Embeds with a local sentence-transformers model; instances for one path share one loaded model."""
+    """Embeds with a local sentence-transformers model; instances for one path share one loaded model (and its lock:
+    fast tokenizers are not safe to share between threads mid-call, "Already borrowed")."""
 
-    def __init__(self, model_path: str | Path | None = None) -> None:
+    def __init__(self, model_path: str | Path | None = None, max_tokens: int = MAX_TOKENS) -> None:
+        if max_tokens < 16:
+            raise ConfigurationError(f"embedding max tokens must be at least 16, not {max_tokens}")
         self.model_path = resolve_model_path(model_path)
         self._model = load_model(self.model_path)
-        self._encode_lock = threading.Lock()
+        self._encode_lock = _MODEL_LOCKS[str(self.model_path)]
+        self.max_tokens = min(max_tokens, self._model.max_seq_length or max_tokens)
         dimension = self._model.get_embedding_dimension()
         if not dimension:
             raise ConfigurationError(f"the model at {self.model_path} does not report an embedding dimension")
@@ -127,8 +134,8 @@ class SentenceTransformerEmbedder:
         """One unit-length float32 row per text, in order."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Fast tokenizers are not safe to share between threads mid-call ("Already borrowed"); one call at a time.
         with self._encode_lock:
+            self._model.max_seq_length = self.max_tokens
             vectors = self._model.encode(
                 list(texts),
                 batch_size=BATCH_SIZE,
@@ -139,13 +146,14 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def get_embedder(model_path: str | None = None) -> Embedder:
-    """The process-wide embedder for ``model_path`` (``Settings.model_path``; default: the packaged MiniLM)."""
-    key = str(resolve_model_path(model_path))
+def get_embedder(model_path: str | None = None, max_tokens: int = MAX_TOKENS) -> Embedder:
+    """The process-wide embedder for ``model_path`` (``Settings.model_path``; default: the packaged MiniLM) reading
+    up to ``max_tokens`` tokens a text (``Settings.embed_max_tokens``)."""
+    key = (str(resolve_model_path(model_path)), max_tokens)
     with _LOCK:
         embedder = _EMBEDDERS.get(key)
     if embedder is None:
-        created = SentenceTransformerEmbedder(key)  # loads outside _LOCK's critical section above; load_model locks
+        created = SentenceTransformerEmbedder(key[0], max_tokens)  # loads outside _LOCK; load_model locks
         with _LOCK:
             embedder = _EMBEDDERS.setdefault(key, created)
     return embedder

@@ -32,7 +32,7 @@ def open_case_store(settings: Settings) -> CaseStore:
     with _LOCK:
         store = _STORES.get(key)
         if store is None:
-            store = CaseStore.open(settings, get_embedder(settings.model_path))
+            store = CaseStore.open(settings, get_embedder(settings.model_path, settings.embed_max_tokens))
             store.ensure_indexed(load_seed_cases())
             _STORES[key] = store
         return store
@@ -46,7 +46,7 @@ def build_engine(settings: Settings, *, with_cases: bool = True) -> DiagnosisEng
         return DiagnosisEngine(None, None, similar_cases=settings.similar_cases, unknown_below=settings.unknown_below)
     store = open_case_store(settings)
     return DiagnosisEngine(
-        get_embedder(settings.model_path),
+        get_embedder(settings.model_path, settings.embed_max_tokens),
         store,
         similar_cases=settings.similar_cases,
         unknown_below=settings.unknown_below,
