@@ -43,10 +43,11 @@ from aetherius.errors import CaseError, ConfigurationError, StoreUnavailable
 from aetherius.settings import Settings
 from knowledge.embedding import Embedder
 from knowledge.masking import mask_volatile
+from knowledge.signature import essential
 
 log = logging.getLogger("aetherius.cases")
 
-INDEX_VERSION = "2"  # 2: the embedder's max_tokens is part of the hash
+INDEX_VERSION = "3"  # 2: the embedder's max_tokens is in the hash; 3: routine events left out
 """Part of every content hash: bump it when masking or the record layout changes, and every case re-embeds."""
 TAG_SEPARATOR = ","
 
@@ -248,7 +249,7 @@ class CaseStore:
     def _upsert(self, cases: Sequence[Case], hashes: Mapping[str, str]) -> None:
         if not cases:
             return
-        documents = [mask_volatile(c.signature) for c in cases]
+        documents = [essential(mask_volatile(c.signature)) for c in cases]
         embeddings = self._embedder.embed(documents)
         with store_errors(self._where):
             for start in range(0, len(cases), self._max_batch):
@@ -284,7 +285,7 @@ class CaseStore:
 
     def search(self, text: str, k: int = 5) -> list[SimilarCase]:
         """The ``k`` cases most similar to ``text`` (masked first, like the stored signatures), best first."""
-        return self.search_embeddings(self._embedder.embed([mask_volatile(text)]), k)[0]
+        return self.search_embeddings(self._embedder.embed([essential(mask_volatile(text))]), k)[0]
 
     def search_embeddings(self, embeddings: npt.NDArray[np.float32], k: int = 5) -> list[list[SimilarCase]]:
         """One list of up to ``k`` similar cases per row of ``embeddings``, in one Chroma query."""

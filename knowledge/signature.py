@@ -7,6 +7,8 @@ The format matches the ``signature`` field of ``knowledge/cases/*.yaml``.
 
 from __future__ import annotations
 
+import re
+
 from aetherius.diagnoses import Finding
 from aetherius.quantities import format_bytes, format_cores
 from aetherius.signals import Container, Signals
@@ -16,6 +18,19 @@ from knowledge.rules.base import quote
 
 MAX_EVENTS = 4
 MAX_LOG_LINES = 3
+ROUTINE_EVENTS = frozenset(
+    {"Scheduled", "Pulling", "Pulled", "Created", "Started", "SuccessfulCreate", "SuccessfulDelete",
+     "ScalingReplicaSet", "SuccessfulAttachVolume", "SuccessfulMountVolume", "AddedInterface", "Sync"}
+)  # fmt: skip
+"""Normal events every pod has: in a signature they only make unrelated incidents look alike."""
+_ROUTINE_LINE = re.compile(r"^event Normal (?:" + "|".join(sorted(ROUTINE_EVENTS)) + r")\b.*$\n?", re.MULTILINE)
+_IN_POD = re.compile(r" in pod [\w.<>-]+(?:_[\w.<>-]+)?(?:\([^)]*\))?")
+
+
+def essential(signature: str) -> str:
+    """What is compared for similarity: the signature without routine events or the pod names in BackOff
+    messages. Applied to incident signatures and to case-library signatures alike."""
+    return _IN_POD.sub("", _ROUTINE_LINE.sub("", signature)).strip()
 
 
 def _container_line(c: Container) -> str:
@@ -53,7 +68,8 @@ def build(sig: Signals, findings: list[Finding]) -> str:
     if sig.pod_message:
         lines.append(f"pod message: {quote(sig.pod_message, 200)}")
     lines += [_container_line(c) for c in sig.containers if c.state != "unknown" or c.restart_count][:4]
-    events = sorted(sig.events, key=lambda e: (e.type != "Warning", not e.about_subject, -e.count))[:MAX_EVENTS]
+    telling = [e for e in sig.events if e.type != "Normal" or e.reason not in ROUTINE_EVENTS]
+    events = sorted(telling, key=lambda e: (e.type != "Warning", not e.about_subject, -e.count))[:MAX_EVENTS]
     for e in events:
         where = "" if e.about_subject else f" on {e.object_kind}"
         lines.append(f"event {e.type} {e.reason}{where} x{e.count}: {quote(e.message, 200)}")
@@ -69,4 +85,4 @@ def build(sig: Signals, findings: list[Finding]) -> str:
         logs = [ln.text for ln in sig.log_errors[-MAX_LOG_LINES:]]
     for text in list(dict.fromkeys(logs))[:MAX_LOG_LINES]:
         lines.append(f"log error: {quote(text, 240)}")
-    return mask_volatile(redact_text("\n".join(lines)))
+    return essential(mask_volatile(redact_text("\n".join(lines))))

@@ -48,6 +48,7 @@ class _Score:
     line: str = ""
     last_index: int = 10**9  # distance from the end of the run (0 = last line)
     lines: list[str] = field(default_factory=list)
+    recovered: bool = False  # a dns/connect failure followed by a successful connection later in the run
 
 
 def classify_line(text: str) -> tuple[str, Category] | None:
@@ -88,11 +89,13 @@ def score_mechanisms(lines: list[LogLine], extra: list[str]) -> dict[str, tuple[
             continue
         name, category = match
         weight = _LEVEL_WEIGHT.get(level, 0.3) * _recency(total - 1 - position)
-        if name in ("dns", "connect") and position < last_success:
+        recovered = name in ("dns", "connect") and position < last_success
+        if recovered:
             weight *= 0.3
         if name == "app_crash" and p.GENERIC_EXIT.search(text):
             weight *= 0.5
-        entry = scores.setdefault(name, (category, _Score()))[1]
+        entry = scores.setdefault(name, (category, _Score(recovered=True)))[1]
+        entry.recovered = entry.recovered and recovered
         entry.hits += 1
         entry.lines.append(text)
         if weight >= entry.value:
@@ -162,10 +165,13 @@ def _findings(c: Container, scores: dict[str, tuple[Category, _Score]], code: in
 
 
 def _explained(crash: _Score, scores: dict[str, tuple[Category, _Score]]) -> bool:
-    """The crash line sits next to a line naming a concrete cause (a panic whose message is "connection refused",
-    an exception right after "permission denied"): the crash is how the cause ended the process, not the cause."""
+    """The crash line is followed by a line naming a concrete cause (a panic whose message is "connection refused",
+    an exception whose detail is "permission denied"): the crash is how the cause ended the process, not the cause.
+    Causes logged *before* the crash (retries, then an unrelated TypeError) do not explain it."""
     return any(
-        category != "crash_loop" and abs(score.last_index - crash.last_index) <= _EXPLAINED_WITHIN
+        category != "crash_loop"
+        and not score.recovered
+        and 0 <= crash.last_index - score.last_index <= _EXPLAINED_WITHIN  # the cause at or after the crash line
         for category, score in scores.values()
     )
 

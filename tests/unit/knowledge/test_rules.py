@@ -305,3 +305,17 @@ def test_an_emptydir_over_its_size_limit_is_disk_pressure_naming_the_volume() ->
     assert category_of(doc) == "disk_pressure"
     facts = facts_of(doc, "disk_pressure")
     assert (facts["emptydir_volume"], facts["emptydir_limit"]) == ("spool", "5Gi")
+
+
+def test_routine_events_and_pod_names_stay_out_of_the_similarity_text() -> None:
+    from knowledge.signature import essential
+
+    text = (
+        "container api: waiting CrashLoopBackOff\n"
+        "event Warning BackOff x<n>: Back-off restarting failed container api in pod api-<pod>_shop(<uuid>)\n"
+        "event Normal Pulled x<n>: Container image already present on machine\n"
+        "event Normal Started x<n>: Started container api"
+    )
+    assert essential(text) == (
+        "container api: waiting CrashLoopBackOff\nevent Warning BackOff x<n>: Back-off restarting failed container api"
+    )
