@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         description="Local sentence-transformers model dir; default: the all-MiniLM-L6-v2 shipped on PyPI.",
     )
     embed_max_tokens: int = Field(
-        default=160, ge=16, le=512, description="Tokens of an incident signature the embedding model reads."
+        default=128, ge=16, le=512, description="Tokens of an incident signature the embedding model reads."
     )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default: embedded store.")
     chroma_collection: str = Field(default="aetherius-cases")
@@ -66,6 +66,31 @@ class Settings(BaseSettings):
     collector_identity: str | None = Field(default=None, description="Lease holder name; default: hostname_random.")
     metrics_host: str = Field(default="127.0.0.1")
     metrics_port: int | None = Field(default=9464, description="Prometheus /metrics port; unset: no exporter.")
+
+    # Slack app (bot/): credentials, transport, routing and who may approve what
+    slack_bot_token: str | None = Field(default=None, description="xoxb- token of the Slack app.", repr=False)
+    slack_signing_secret: str | None = Field(default=None, description="Verifies HTTP requests.", repr=False)
+    slack_app_token: str | None = Field(default=None, description="xapp- token for Socket Mode.", repr=False)
+    slack_mode: str = Field(default="http", pattern="^(http|socket)$", description="http (signed) or socket.")
+    slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
+    slack_host: str = Field(default="0.0.0.0")
+    slack_port: int = Field(default=3000)
+    slack_default_channel: str = Field(default="#incidents")
+    slack_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description='Channel per "cluster/namespace/severity" pattern (fnmatch), first match wins.',
+    )
+    slack_approvers: dict[str, list[str]] = Field(
+        default_factory=dict, description='Approver user ids (U..) or groups (S..) per "cluster/namespace" pattern.'
+    )
+    slack_approval_ttl_s: int = Field(default=1800, ge=60, description="Approvals expire after this long.")
+    slack_readonly: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Namespace patterns where logs/describe/top are allowed, per channel id ("*" for any).',
+    )
+    slack_post_interval_s: float = Field(default=1.0, gt=0, description="At most one post per channel this often.")
+    slack_digest_after: int = Field(default=3, ge=1, description="Fold this many waiting posts into a digest.")
+    slack_inline_chars: int = Field(default=2500, description="Longer command output is uploaded as a file.")
 
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for summaries.")
     llm_model: str = Field(default="gpt-4o-mini")
