@@ -1,0 +1,48 @@
+"""The Bolt app, wired: request verification on, Slack's retries dropped by event id, one module per surface.
+
+``build_app`` is the whole wiring; `aetherius.cli.serve` runs it over HTTP (signed requests) or Socket Mode.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot import actions, commands, events, views
+from bot.context import BotContext
+
+log = logging.getLogger("aetherius.slack")
+
+
+def build_app(
+    ctx: BotContext,
+    *,
+    client: WebClient,
+    signing_secret: str,
+    process_before_response: bool = False,
+) -> App:
+    """``process_before_response=True`` runs listeners before the HTTP answer (FaaS hosts, deterministic tests)."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+        logger=log,
+    )
+
+    @app.middleware
+    def drop_retries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002
+        """An event we have seen already (Slack retried it) is acked with no second effect."""
+        event_id = body.get("event_id")
+        if body.get("type") == "event_callback" and event_id and not ctx.seen.first_time(f"event:{event_id}"):
+            log.info("dropped a retried Slack event %s", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    for surface in (commands, actions, events, views):
+        surface.register(app, ctx)
+    return app
