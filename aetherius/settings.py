@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     chroma_collection: str = Field(default="aetherius-cases")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
     broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker.")
+    task_visibility_timeout_s: int = Field(default=600, ge=5, description="Redelivery of a vanished worker's task.")
+    task_max_retries: int = Field(default=5, ge=0, description="Retries of a temporary failure before a dead letter.")
+    task_retry_base_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles each time.")
+    reconcile_interval_s: float = Field(default=30.0, gt=0, description="Re-enqueue incidents stuck this long.")
     prometheus_url: str | None = Field(default=None)
 
     max_snapshot_bytes: int = Field(default=256 * 1024 * 1024, description="Refuse bigger snapshot files.")
