@@ -38,6 +38,7 @@ unit: install
 bench: install
 	$(BIN)/python benchmarks/diagnose.py
 	$(BIN)/python benchmarks/casestore.py
+	$(BIN)/python benchmarks/inputs.py
 
 clean:
 	rm -rf $(VENV) .aeth build *.egg-info

@@ -102,6 +102,7 @@ def _rescan(m: re.Match[str], group: str) -> int:
 _BARE_VALUE: Final = re.compile(
     r"(?:\$\{[^}\s]{0,256}+\}|\$\([^)\s]{0,256}+\)|[^\s\"'`,;&(){}\[\]\\<>:=])[^\s\"'`,;&)}\]\\]*+"
 )
+_SERVICE_ACCOUNT: Final = re.compile(r"serviceaccounts?:$", re.IGNORECASE)
 _PEEK: Final = 512  # a bare value longer than this is no placeholder, stop word or prose: it is a value
 # After ``key: ``, one plain word followed by more words on the line is prose, not a value.
 _PROSE_AFTER: Final = re.compile(r"[ \t]+[^\s#]")
@@ -124,8 +125,8 @@ def _secret_value(m: re.Match[str], p: str, name: str, *, prose: bool = False) -
     """
     group, quoted = _value_group(m, p)
     start = m.start(group)
-    if not looks_secret_name(name):
-        return _rescan(m, group)
+    if not looks_secret_name(name) or _SERVICE_ACCOUNT.search(m.string, max(0, m.start() - 24), m.start()):
+        return _rescan(m, group)  # "system:serviceaccount:auth-gw:token-issuer" names a namespace, not a key
     if quoted:
         value = m.group(group)
         if is_placeholder(value):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -73,10 +72,8 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
         for i in range(9)
     )
-    start = time.perf_counter()
     with pytest.raises(MalformedSnapshot, match="anchors/aliases are not allowed"):
         load_snapshot(write(tmp_path, "bomb.yaml", bomb), max_bytes=LIMIT)
-    assert time.perf_counter() - start < 2
 
 
 def test_binary_bytes_are_not_a_snapshot(tmp_path: Path) -> None:
@@ -128,13 +125,10 @@ def test_a_fifty_megabyte_log_keeps_its_tail_and_error_lines(tmp_path: Path) -> 
     )
     text += "panic: runtime error: invalid memory address or nil pointer dereference\n"
     doc = b.snapshot(b.pod(), logs=[b.log(text)])
-    start = time.perf_counter()
     snap = to_snapshot(doc, tail_lines=400, error_lines=200)
-    elapsed = time.perf_counter() - start
     kept = snap.logs[0].text
     assert "pool exhausted" in kept and kept.rstrip().endswith("nil pointer dereference")
     assert len(kept) < 100_000 and snap.logs[0].truncated_lines > 500_000
-    assert elapsed < 20, f"trimming 50 MB took {elapsed:.1f}s"
 
 
 def test_non_numeric_metric_samples_are_skipped_not_fatal() -> None:

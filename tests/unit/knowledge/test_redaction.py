@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from typing import Any
 
 import pytest
@@ -765,17 +764,13 @@ def _ordinary_log(size: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.timeout(60)
-def test_five_megabytes_of_ordinary_logs_redact_in_about_a_second() -> None:
+@pytest.mark.timeout(60)  # a hang guard, not a speed claim: benchmarks/redaction.py measures speed
+def test_five_megabytes_of_ordinary_logs_come_back_untouched() -> None:
     text = _ordinary_log(5 * 1024 * 1024)
-    started = time.perf_counter()
-    redacted = redact_text(text)
-    elapsed = time.perf_counter() - started
-    assert redacted == text  # nothing secret in there, and nothing touched
-    assert elapsed < 5.0, f"5 MB took {elapsed:.2f}s"  # ~0.5s on a laptop core; generous for slow CI
+    assert redact_text(text) == text  # nothing secret in there, and nothing touched
 
 
-@pytest.mark.timeout(10)
+@pytest.mark.timeout(30)  # catastrophic backtracking would hang here for hours; linear time takes well under 1 s
 @pytest.mark.parametrize(
     "unit",
     [
@@ -785,8 +780,18 @@ def test_five_megabytes_of_ordinary_logs_redact_in_about_a_second() -> None:
         "redis-cli -a ", "- name: DB_PASSWORD\n", "Authorization: ", "\\", "x", " ", "@", "ZXlK", "AKIA",
     ],
 )  # fmt: skip
-def test_a_pathological_megabyte_line_finishes_in_linear_time(unit: str) -> None:
+def test_a_pathological_megabyte_line_does_not_backtrack_forever(unit: str) -> None:
     text = unit * (1_000_000 // len(unit))
-    started = time.perf_counter()
-    redact_text(text)
-    assert time.perf_counter() - started < 5.0
+    assert isinstance(redact_text(text), str)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'User "system:serviceaccount:auth-gw:token-issuer" cannot list resource "secrets"',
+        "system:serviceaccount:secrets:token-reader",
+        "serviceaccounts:auth:default",
+    ],
+)
+def test_service_account_names_in_namespaces_that_sound_secret_are_evidence_not_secrets(text: str) -> None:
+    assert redact_text(text) == text
