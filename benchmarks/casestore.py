@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import tempfile
 import time
@@ -26,6 +25,8 @@ import numpy.typing as npt
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from report import report  # noqa: E402
 
 from aetherius.taxonomy import KNOWN_CATEGORIES  # noqa: E402
 from knowledge.masking import mask_volatile  # noqa: E402
@@ -227,12 +228,8 @@ def main() -> None:
         "query_batch_64_ms": round(batch64_ms, 1),
         "ratio_query_vs_embed_p50": round(pct(latencies, 50) / pct(floor, 50), 2),
     }
-    width = max(len(k) for k in result)
-    print(f"case store benchmark · Chroma {chromadb.__version__} embedded · {stored:,} cases · k=5")
-    for key, value in result.items():
-        print(f"  {key:<{width}}  {value}")
-    if args.json:
-        print(json.dumps(result))
+    title = f"case store benchmark · Chroma {chromadb.__version__} embedded · {stored:,} cases · k=5"
+    report(title, result, as_json=args.json)
 
 
 if __name__ == "__main__":

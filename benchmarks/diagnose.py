@@ -12,7 +12,6 @@ Usage: python benchmarks/diagnose.py [--rounds N] [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -22,14 +21,20 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from report import report  # noqa: E402
+
 from aetherius.settings import Settings  # noqa: E402
 from aetherius.snapshots import Snapshot  # noqa: E402
 from knowledge.engine import DiagnosisEngine, analyze  # noqa: E402
 from knowledge.loading import load_snapshot  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "examples", ROOT / "tests" / "data" / "corpus", ROOT.parent / "shared" / "examples" / "snapshots",
-           ROOT.parent / "shared" / "examples" / "hard"]
+SOURCES = [
+    ROOT / "examples",
+    ROOT / "tests" / "data" / "corpus",
+    ROOT.parent / "shared" / "examples" / "snapshots",
+    ROOT.parent / "shared" / "examples" / "hard",
+]
 
 
 def corpus() -> list[Snapshot]:
@@ -105,13 +110,7 @@ def main() -> None:
         "batch_floor_embeds_per_s": round(batch_floor_rate, 1),
         "batch_ratio_vs_floor": round(batch_floor_rate / batch_rate, 2),
     }
-    if args.json:
-        print(json.dumps(result))
-        return
-    width = max(len(k) for k in result)
-    print("diagnosis benchmark (warm model, no LLM)")
-    for key, value in result.items():
-        print(f"  {key:<{width}}  {value}")
+    report("diagnosis benchmark (warm model, no LLM)", result, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ Usage: python benchmarks/inputs.py [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
 from collections.abc import Callable
+
+from report import report
 
 from knowledge.loading import to_snapshot
 from knowledge.redaction import redact_text
@@ -85,13 +86,7 @@ def main() -> None:
         "trim_50mb_log_s": round(trimming, 2),
         "trim_ratio_vs_counting_lines": round(trimming / read_floor, 1),
     }
-    if args.json:
-        print(json.dumps(result))
-        return
-    width = max(len(k) for k in result)
-    print("input handling benchmark")
-    for key, value in result.items():
-        print(f"  {key:<{width}}  {value}")
+    report("input handling benchmark", result, as_json=args.json)
 
 
 if __name__ == "__main__":
