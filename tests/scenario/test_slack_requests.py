@@ -61,9 +61,7 @@ def test_a_retried_event_has_no_second_effect(world: SlackWorld, store: Store) -
     store.record_notification(incident, channel=CHANNEL, kind="root", payload={}, message_ts="1700000000.000001")
     first = world.reaction("+1", user="U_BOB", ts="1700000000.000001", event_id="Ev42")
     store.remove_feedback(incident, user="U_BOB", kind="thumbs_up")  # if the retry were applied, it would come back
-    retried = world.reaction(
-        "+1", user="U_BOB", ts="1700000000.000001", event_id="Ev42", **{"x-slack-retry-num": "1"}
-    )
+    retried = world.reaction("+1", user="U_BOB", ts="1700000000.000001", event_id="Ev42", **{"x-slack-retry-num": "1"})
     assert first.status == retried.status == 200
     assert store.feedback(incident) == []
     assert len(world.enqueue.named("aeth.learn_from_feedback")) == 1
