@@ -14,7 +14,10 @@ import typer
 from aetherius import __version__
 from aetherius.cli import cases, demo, diagnose
 from aetherius.cli import clusters as clusters_cli
+from aetherius.cli import incidents as incidents_cli
+from aetherius.cli import run as run_cli
 from aetherius.cli import snapshot as snapshot_cli
+from aetherius.cli import worker as worker_cli
 from aetherius.errors import AetheriusError
 from aetherius.settings import Settings
 
@@ -30,6 +33,10 @@ app.command("demo")(demo.demo)
 app.add_typer(cases.app, name="cases")
 app.command("snapshot")(snapshot_cli.snapshot)
 app.command("clusters")(clusters_cli.clusters)
+app.command("worker")(worker_cli.worker)
+app.command("collect")(run_cli.collect)
+app.command("run")(run_cli.run)
+app.command("incidents")(incidents_cli.incidents)
 
 
 @app.callback()
