@@ -1,0 +1,128 @@
+"""👍/👎 reactions and "Wrong cause?" corrections: into the store, then into a real Chroma case store (MiniLM)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aetherius.settings import Settings
+from aetherius.store import Store
+from bot.learning import learn_from_feedback
+from bot.ports import LEARN
+from bot.views import PICK_ACTION, PICK_BLOCK
+from knowledge.casestore import CaseStore
+from knowledge.embedding import Embedder
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_world import SlackWorld, open_incident
+
+pytestmark = [pytest.mark.scenario]
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path}/aetherius.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def cases(tmp_path: Path, embedder: Embedder) -> CaseStore:
+    return CaseStore.open(Settings(data_dir=tmp_path / "chroma-home"), embedder)
+
+
+@pytest.fixture
+def world(store: Store, slack: FakeSlack, cases: CaseStore) -> SlackWorld:
+    world = SlackWorld(store, slack)
+    # the in-process runner of the LEARN task: the same function a worker runs, against the real case store
+    world.enqueue.handlers[LEARN] = lambda incident_id: learn_from_feedback(store, cases.add, int(incident_id))
+    return world
+
+
+def _thread(world: SlackWorld) -> tuple[int, str]:
+    incident = open_incident(world.store)
+    world.notifier.notify_incident(incident)
+    world.outbox.drain()
+    ts = world.store.get_incident(incident).slack_ts
+    assert ts
+    return incident, ts
+
+
+@pytest.mark.parametrize("name", ["+1", "thumbsup", "+1::skin-tone-3", "thumbsup::skin-tone-6"])
+def test_a_thumbs_up_in_any_spelling_confirms_the_diagnosis_into_the_case_store(
+    world: SlackWorld, cases: CaseStore, name: str
+) -> None:
+    incident, ts = _thread(world)
+    world.reaction(name, user="U_ANN", ts=ts)
+    (vote,) = world.store.feedback(incident)
+    assert (vote.user, vote.kind) == ("U_ANN", "thumbs_up")
+    case = cases.get(f"incident-{incident}")
+    assert case is not None and case.category == "oom_killed" and case.source == "slack"
+    assert "hunter2" not in case.signature
+    assert cases.search("OOMKilled exit 137 memory limit reached", k=1)[0].id == f"incident-{incident}"
+
+
+def test_reactions_count_once_per_user_and_their_removal_takes_the_vote_back(world: SlackWorld) -> None:
+    incident, ts = _thread(world)
+    world.reaction("+1", user="U_ANN", ts=ts)
+    world.reaction("+1::skin-tone-2", user="U_ANN", ts=ts)  # same vote, another skin tone
+    world.reaction("-1", user="U_BEN", ts=ts)
+    world.reaction("thumbsdown::skin-tone-5", user="U_BEN", ts=ts)
+    world.reaction("tada", user="U_CAT", ts=ts)  # not feedback
+    assert sorted((f.user, f.kind) for f in world.store.feedback(incident)) == [
+        ("U_ANN", "thumbs_up"),
+        ("U_BEN", "thumbs_down"),
+    ]
+    world.reaction("thumbsdown", user="U_BEN", ts=ts, added=False)
+    world.reaction("thumbsdown", user="U_BEN", ts=ts, added=False)  # removing twice is harmless
+    assert [(f.user, f.kind) for f in world.store.feedback(incident)] == [("U_ANN", "thumbs_up")]
+    assert len(world.enqueue.named(LEARN)) == 3  # two votes added, one taken back: duplicates enqueue nothing
+
+
+def test_a_reaction_on_a_message_that_is_no_incident_is_ignored(world: SlackWorld) -> None:
+    world.reaction("+1", user="U_ANN", ts="1699999999.000001")
+    assert world.enqueue.jobs == []
+
+
+def test_a_wrong_cause_correction_lands_in_the_store_and_relabels_the_case(
+    world: SlackWorld, slack: FakeSlack, cases: CaseStore
+) -> None:
+    incident, ts = _thread(world)
+    world.reaction("+1", user="U_ANN", ts=ts)
+    assert world.click("aeth_wrong_cause", f"{incident}:oom_killed", user="U_BEN").status == 200
+    (opened,) = slack.calls("views.open")
+    view = opened.params["view"]
+    if isinstance(view, str):
+        view = json.loads(view)
+    options = [o["value"] for o in view["blocks"][0]["element"]["options"]]
+    assert "oom_killed" not in options and "config_error" in options
+    view["state"] = {"values": {PICK_BLOCK: {PICK_ACTION: {"selected_option": {"value": "config_error"}}}}}
+    assert world.submit_view(view, user="U_BEN").status == 200
+    world.outbox.drain()
+    assert [(f.user, f.kind, f.category) for f in world.store.feedback(incident) if f.kind == "correction"] == [
+        ("U_BEN", "correction", "config_error")
+    ]
+    case = cases.get(f"incident-{incident}")
+    assert case is not None and case.category == "config_error"
+    assert "corrected the cause to *config_error*" in slack.posts()[-1].params["text"]
+
+
+def test_a_correction_to_something_outside_the_taxonomy_is_refused_in_the_modal(world: SlackWorld) -> None:
+    incident, _ = _thread(world)
+    view = {
+        "type": "modal",
+        "callback_id": "aeth_wrong_cause_view",
+        "private_metadata": str(incident),
+        "state": {"values": {PICK_BLOCK: {PICK_ACTION: {"selected_option": {"value": "gremlins"}}}}},
+    }
+    response = world.submit_view(view, user="U_BEN")
+    assert json.loads(response.body)["response_action"] == "errors"
+    assert world.store.feedback(incident) == []
