@@ -1,0 +1,70 @@
+"""Pure pieces of the Slack app: pacing, routing, read-only permissions, reactions, digests, summaries."""
+
+from __future__ import annotations
+
+from bot.blocks import MAX_BLOCKS, MAX_SECTION
+from bot.events import feedback_kind
+from bot.outbox import digest_messages
+from bot.pacing import MemoryPacer
+from bot.readonly import readonly_allowed
+from bot.routing import route
+from bot.summaries import confirmation_rate, stats_text
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_channel_gets_one_slot_per_interval_and_a_429_pushes_it_back() -> None:
+    clock = Clock()
+    pacer = MemoryPacer(1.0, clock)
+    assert pacer.reserve("C1") == 0.0
+    assert pacer.reserve("C1") == 1.0
+    assert pacer.reserve("C2") == 0.0  # channels do not wait for each other
+    clock.now += 1.0
+    assert pacer.reserve("C1") == 0.0
+    pacer.defer("C1", 30)
+    clock.now += 1.0
+    assert pacer.reserve("C1") == 29.0
+
+
+def test_routing_takes_the_first_matching_pattern_and_falls_back_to_the_default() -> None:
+    routes = {"prod/payments/*": "C_PAY", "prod/*/high": "C_PROD", "staging": "C_STG"}
+    assert route(routes, "C_ALL", cluster="prod", namespace="payments", severity="info") == "C_PAY"
+    assert route(routes, "C_ALL", cluster="prod", namespace="web", severity="high") == "C_PROD"
+    assert route(routes, "C_ALL", cluster="prod", namespace="web", severity="medium") == "C_ALL"
+    assert route(routes, "C_ALL", cluster="staging", namespace="x", severity="high") == "C_STG"
+
+
+def test_read_only_commands_are_refused_unless_the_channel_allows_the_namespace() -> None:
+    table = {"C_SHOP": ["shop", "shop-*"], "*": ["sandbox"]}
+    assert readonly_allowed(table, "C_SHOP", "shop-eu")
+    assert readonly_allowed(table, "C_OTHER", "sandbox")
+    assert not readonly_allowed(table, "C_SHOP", "kube-system")
+    assert not readonly_allowed({}, "C_SHOP", "shop")
+
+
+def test_thumbs_in_any_spelling_and_skin_tone_are_feedback_and_nothing_else_is() -> None:
+    assert feedback_kind("+1") == feedback_kind("thumbsup::skin-tone-4") == "thumbs_up"
+    assert feedback_kind("-1::skin-tone-2") == feedback_kind("thumbsdown") == "thumbs_down"
+    assert feedback_kind("tada") is None and feedback_kind("") is None
+
+
+def test_a_digest_lists_every_line_within_slack_limits() -> None:
+    lines = [f"• #{i} [high] Out of memory: api-{i} " + "x" * 120 for i in range(2000)]
+    messages = digest_messages("C1", lines, "Incident storm")
+    assert len(messages) > 1
+    texts = [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
+    assert all(len(m.blocks) <= MAX_BLOCKS for m in messages)
+    assert all(len(t) <= MAX_SECTION for t in texts)
+    assert "\n".join(texts).splitlines() == lines
+
+
+def test_confirmation_rate_counts_corrections_as_not_confirmed() -> None:
+    assert confirmation_rate({}) is None
+    assert confirmation_rate({"thumbs_up": 3, "thumbs_down": 0, "correction": 1}) == 0.75
+    assert "no feedback yet" in stats_text({})
