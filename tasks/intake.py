@@ -41,7 +41,7 @@ from knowledge.redaction import redact_object, redact_text
 from tasks.enqueuing import Enqueuer
 from tasks.rollups import STORM_FAMILY, member_key, storm_workload
 from tasks.routing import ANALYZE, CAPTURE, NOTIFY
-from tasks.stages import snapshot_time
+from tasks.stages import CAPTURE_FAILED, CAPTURE_REQUESTED, snapshot_time
 
 Job = tuple[str, dict[str, Any]]
 SOURCES = {"pod": "pod_state", "event": "kube_event", "node": "node_state"}
@@ -123,7 +123,7 @@ class Intake:
             self.store.save_snapshot(incident_id, document, captured_at=snapshot_time(snapshot))
         elif problem and taken.created:
             detail = {"pod": detection.pod, "error": redact_text(problem)}
-            self.store.audit(actor="collector", kind="capture.failed", detail=detail, incident_id=incident_id)
+            self.store.audit(actor="collector", kind=CAPTURE_FAILED, detail=detail, incident_id=incident_id)
         self._enqueue(taken.work((ANALYZE, {"incident_id": incident_id})))
 
     def receive_alerts(self, alerts: list[Alert]) -> None:
@@ -137,6 +137,11 @@ class Intake:
             taken = self._record(sighting)
             if alert.pod and self.can_capture(alert.cluster):
                 first: Job = (CAPTURE, {"incident_id": taken.incident_id, "pod": alert.pod})
+                if taken.created:  # so that a re-enqueue (reconciler) still knows which pod to capture
+                    detail = {"pod": alert.pod}
+                    self.store.audit(
+                        actor="alertmanager", kind=CAPTURE_REQUESTED, detail=detail, incident_id=taken.incident_id
+                    )
             else:
                 first = (ANALYZE, {"incident_id": taken.incident_id})
             work += taken.work(first)

@@ -2,10 +2,12 @@
 
 A message can vanish: the broker restarted without persistence, an enqueue failed after the incident was stored,
 a worker died and its message went to a dead letter. The incident is still in the store, in the state it reached.
-Every ``interval_s`` the reconciler lists incidents that are waiting for a stage (``open`` → analyze,
-``diagnosed`` → notify) and re-enqueues those it saw *in the same state last time* — stuck for a whole interval,
-not just in flight. The first pass (worker start) enqueues everything waiting. The stages are idempotent, so a
-duplicate enqueue costs a store read, never a second diagnosis or a second thread.
+Every ``interval_s`` the reconciler lists incidents that are waiting for a stage (``open`` → capture, which goes
+on to analyze; ``diagnosed`` → notify) and re-enqueues those it saw *in the same state on its previous pass* —
+stuck for a whole interval, not just in flight — so a fleet of workers starting at once does not flood the queue.
+``open`` goes to ``capture`` rather than ``analyze`` because an alert-born incident may still wait for its pod's
+snapshot, and capture knows which pod (it looks up the intake's ``capture.requested`` record). The stages are
+idempotent, so a duplicate enqueue costs a store read, not a second thread.
 
 Members of a storm wait in ``diagnosed`` on purpose (their storm is what people see), so they are not re-notified.
 """
@@ -19,19 +21,17 @@ from aetherius.errors import TemporaryError
 from aetherius.incidents import IncidentState
 from aetherius.store import IncidentView, Store
 from tasks.enqueuing import Enqueuer
-from tasks.routing import ANALYZE, NOTIFY
+from tasks.routing import CAPTURE, NOTIFY
 
 log = logging.getLogger(__name__)
 WAITING = (IncidentState.OPEN, IncidentState.DIAGNOSED)
-NEXT_TASK = {IncidentState.OPEN: ANALYZE, IncidentState.DIAGNOSED: NOTIFY}
+NEXT_TASK = {IncidentState.OPEN: CAPTURE, IncidentState.DIAGNOSED: NOTIFY}
 
 
 def stuck(previous: dict[int, IncidentState] | None, waiting: list[IncidentView]) -> list[IncidentView]:
-    """Incidents to enqueue again: all waiting ones on the first pass, else those in the same state as last pass."""
+    """Incidents to enqueue again: those waiting in the same state as on the previous pass (none on the first)."""
     candidates = [i for i in waiting if not (i.state is IncidentState.DIAGNOSED and i.storm_id is not None)]
-    if previous is None:
-        return candidates
-    return [i for i in candidates if previous.get(i.id) is i.state]
+    return [i for i in candidates if previous is not None and previous.get(i.id) is i.state]
 
 
 class Reconciler:

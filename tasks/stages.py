@@ -38,6 +38,9 @@ PodCapture = Callable[[str, str, str], Snapshot]
 """``capture(cluster, namespace, pod)``: the pod's Snapshot via the cluster API; raises `NotFound`, `AccessDenied`..."""
 Diagnose = Callable[[Snapshot], Diagnosis]
 
+CAPTURE_REQUESTED = "capture.requested"
+"""Audit kind: the intake wants this pod captured for the incident (detail ``pod``)."""
+CAPTURE_FAILED = "capture.failed"
 UPDATE = "update"
 RESOLVED = "resolved"
 MODEL = "aetherius-rules+cases"
@@ -57,24 +60,31 @@ class Pipeline:
 
 
 def capture(p: Pipeline, incident_id: int, pod: str = "") -> str:
-    """Capture the named pod for an incident born without evidence (an alert), then enqueue ``analyze``."""
+    """Capture the pod an alert named (``pod``, or the intake's ``capture.requested`` record), then ``analyze``.
+
+    Also the reconciler's entry for any ``open`` incident: one that needs no capture, or has its snapshot
+    already, or whose capture failed for good, goes straight on to analyze.
+    """
     incident = p.store.get_incident(incident_id)
-    if not incident.active or incident.state is not IncidentState.OPEN:
+    if incident.state is not IncidentState.OPEN:
         return f"incident #{incident_id} is {incident.state}; nothing to capture"
-    if p.capture is None or not pod:
-        p.enqueue(ANALYZE, {"incident_id": incident_id})
-        return "no pod or no cluster access: analyzing without a snapshot"
-    if p.store.latest_snapshot(incident_id) is None:
+    entries = p.store.audit_log(incident_id=incident_id, limit=500)
+    pod = pod or next((str(e.detail.get("pod") or "") for e in entries if e.kind == CAPTURE_REQUESTED), "")
+    failed = any(e.kind == CAPTURE_FAILED for e in entries)
+    outcome = "no pod to capture"
+    if pod and p.capture is not None and not failed and p.store.latest_snapshot(incident_id) is None:
         try:
             snapshot = p.capture(incident.cluster, incident.namespace, pod)
         except (NotFound, AccessDenied, ApiRejected) as err:
             detail = {"pod": pod, "error": redact_text(str(err))}
-            p.store.audit(actor="capture", kind="capture.failed", detail=detail, incident_id=incident_id)
+            p.store.audit(actor="capture", kind=CAPTURE_FAILED, detail=detail, incident_id=incident_id)
+            outcome = f"capture failed: {detail['error']}"
         else:
             document = redact_object(snapshot.to_document())
             p.store.save_snapshot(incident_id, document, captured_at=snapshot_time(snapshot))
+            outcome = f"captured {incident.namespace}/{pod}"
     p.enqueue(ANALYZE, {"incident_id": incident_id})
-    return "captured"
+    return outcome
 
 
 def analyze(p: Pipeline, incident_id: int) -> str:

@@ -220,7 +220,9 @@ def test_the_reconciler_enqueues_what_a_failed_enqueue_left_waiting(store: Store
         offline.hand_over(detection(), crash_snapshot(), None)
     assert offline.counters.enqueue_failures == 1 and list(states(store).values()) == ["open"]  # stored, not lost
     with run:
-        assert Reconciler(store, run.queue).run_once() == 1
+        reconciler = Reconciler(store, run.queue)
+        assert reconciler.run_once() == 0  # first pass: only notes what waits
+        assert reconciler.run_once() == 1  # still waiting: stuck, enqueued again
         run.settle()
     assert list(states(store).values()) == ["notified"]
 
