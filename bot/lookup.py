@@ -11,19 +11,25 @@ from aetherius.store import Store, models
 
 
 def incident_for_message(store: Store, channel: str, ts: str) -> int | None:
-    """The incident whose root (or any recorded message) is ``ts`` in ``channel``."""
+    """The one incident whose thread root (or another recorded message) is ``ts`` in ``channel``.
+
+    None when no incident or several match: a storm digest is the recorded message of every incident it lists,
+    and a reaction on it is feedback about none of them in particular.
+    """
     with store._read() as session:
-        found = session.scalars(
-            select(models.Incident.id).where(models.Incident.slack_channel == channel, models.Incident.slack_ts == ts)
-        ).first()
-        if found is not None:
-            return int(found)
-        found = session.scalars(
-            select(models.Notification.incident_id)
-            .where(models.Notification.channel == channel, models.Notification.message_ts == ts)
-            .limit(1)
-        ).first()
-        return int(found) if found is not None else None
+        roots = session.scalars(
+            select(models.Incident.id)
+            .where(models.Incident.slack_channel == channel, models.Incident.slack_ts == ts)
+            .limit(2)
+        ).all()
+        if not roots:
+            roots = session.scalars(
+                select(models.Notification.incident_id)
+                .where(models.Notification.channel == channel, models.Notification.message_ts == ts)
+                .distinct()
+                .limit(2)
+            ).all()
+        return int(roots[0]) if len(roots) == 1 else None
 
 
 def message_of(store: Store, incident_id: int, kind: str) -> tuple[str, str] | None:

@@ -1,12 +1,15 @@
 """SlackNotifier: an incident becomes one Slack thread, kept current by editing its parent, never by reposting.
 
-- First call for an incident: the parent (header, severity, cluster/namespace/workload, category and confidence,
-  summary, count, last seen) goes out through the `Outbox`; once Slack gives its ts, the store records it as the
-  incident's thread and the details (evidence, similar cases, recommendations with their buttons, feedback
-  prompt) are posted as one reply in it. In a storm the parent may be folded into a digest instead; the store
-  then records the digest as the incident's notification.
-- Later calls (new occurrences): one ``chat.update`` of the parent; updates still waiting are coalesced.
-- Resolution edits the parent and replies in the thread.
+It implements the `bot.notifying.Notifier` port the notify task calls:
+
+- ``post_incident``: the parent (header, severity, cluster/namespace/workload, category and confidence, summary,
+  count, last seen) goes out through the `Outbox`; its ts is returned for the task to record as the incident's
+  thread, and the details (evidence, similar cases, recommendations with their buttons, the feedback prompt) follow
+  as one reply in it, recorded as a ``details`` notification. In a storm the parent may be folded into a digest;
+  the fold is noted in the audit log (``slack.digested``) so that later edits leave the shared digest alone.
+- ``update_incident`` (new occurrences, a re-diagnosis): one ``chat.update`` of the parent, coalesced with edits
+  still queued: 200 occurrences make one parent and a handful of edits, never 200 posts.
+- ``resolve_incident``: edits the parent and replies in the thread.
 
 Everything posted is built from the same `bot.threads.Thread` the console renderer draws, and redacted first.
 """
@@ -16,18 +19,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from aetherius.diagnoses import Diagnosis
+from aetherius.errors import TemporaryError
 from aetherius.store import IncidentView, Store
 from bot.blocks import MAX_BLOCKS, Block, fallback_text, parent_blocks, reply_blocks, section
 from bot.lookup import message_of
+from bot.notifying import Posted
 from bot.outbox import Outbox, Outgoing, Sent
 from bot.routing import route
 from bot.threads import Thread, build_thread
 from knowledge.redaction import redact_object, redact_text
 
 DETAILS = "details"
-ROOT = "root"
+DIGESTED = "slack.digested"
 
 
 def thread_of(incident: IncidentView, payload: Mapping[str, object] | None) -> Thread:
@@ -37,7 +43,21 @@ def thread_of(incident: IncidentView, payload: Mapping[str, object] | None) -> T
         diagnosis = Diagnosis.model_validate({**redact_object(dict(payload)), "subject": subject})
     else:
         diagnosis = Diagnosis(category="unknown", confidence=0.0, summary=redact_text(incident.title), subject=subject)
-    thread = build_thread(diagnosis, cluster=incident.cluster, workload=incident.workload)
+    return current(incident, build_thread(diagnosis, cluster=incident.cluster, workload=incident.workload))
+
+
+def current(incident: IncidentView, thread: Thread) -> Thread:
+    """The thread as Slack shows it: redacted, with the occurrence count and last sighting in the parent."""
+    thread = Thread(
+        header=redact_text(thread.header),
+        severity=thread.severity,
+        fields={k: redact_text(v) for k, v in thread.fields.items()},
+        summary=redact_text(thread.summary),
+        replies=[
+            dataclasses.replace(r, title=redact_text(r.title), lines=[redact_text(line) for line in r.lines])
+            for r in thread.replies
+        ],
+    )
     fields = {
         **thread.fields,
         "occurrences": str(incident.occurrences),
@@ -54,13 +74,24 @@ def details_blocks(thread: Thread, incident_id: int) -> list[Block]:
 
 
 class SlackNotifier:
+    """The `bot.notifying.Notifier` for Slack. ``post_incident`` waits until Slack has the message (or the outbox
+    folded it into a digest) because the notify task records the ts it returns; updates do not wait, since a newer
+    edit replaces an older one still queued and the next occurrence redraws the parent anyway."""
+
     def __init__(
-        self, store: Store, outbox: Outbox, *, routes: Mapping[str, str] | None = None, default_channel: str
+        self,
+        store: Store,
+        outbox: Outbox,
+        *,
+        routes: Mapping[str, str] | None = None,
+        default_channel: str,
+        timeout_s: float = 120.0,
     ) -> None:
         self.store = store
         self.outbox = outbox
         self.routes = dict(routes or {})
         self.default_channel = default_channel
+        self.timeout_s = timeout_s
 
     def channel_for(self, incident: IncidentView, thread: Thread) -> str:
         return route(
@@ -71,62 +102,41 @@ class SlackNotifier:
             severity=thread.severity,
         )
 
-    def _thread(self, incident_id: int) -> tuple[IncidentView, Thread]:
-        incident = self.store.get_incident(incident_id)
-        diagnosis = self.store.latest_diagnosis(incident_id)
-        return incident, thread_of(incident, diagnosis.payload if diagnosis else None)
+    # --- the Notifier port ---
 
-    def notify_incident(self, incident_id: int) -> Future[Sent]:
-        """Post the incident's thread, or update its parent when it has one."""
-        incident, thread = self._thread(incident_id)
-        if incident.slack_channel and incident.slack_ts:
-            return self.outbox.submit(
-                Outgoing(
-                    incident.slack_channel,
-                    fallback_text(thread),
-                    parent_blocks(thread),
-                    update_ts=incident.slack_ts,
-                )
-            )
+    def post_incident(self, incident: IncidentView, thread: Thread) -> Posted:
+        thread = current(incident, thread)
         channel = self.channel_for(incident, thread)
         line = f"• #{incident.id} [{thread.severity}] {thread.header} · {incident.cluster}/{incident.namespace}"
         root = Outgoing(channel, fallback_text(thread), parent_blocks(thread), digest_line=redact_text(line))
-        root.future.add_done_callback(lambda f: self._after_root(incident_id, channel, thread, f))
-        return self.outbox.submit(root)
+        root.future.add_done_callback(lambda f: self._after_root(incident.id, channel, thread, f))
+        sent = self._wait(self.outbox.submit(root))
+        return Posted(channel, sent.ts)
 
-    def _after_root(self, incident_id: int, channel: str, thread: Thread, done: Future[Sent]) -> None:
-        if done.exception() is not None:
-            return
-        sent = done.result()
-        if sent.folded:
-            self.store.record_notification(incident_id, channel=channel, kind="digest", payload={}, message_ts=sent.ts)
-            return
-        self.store.record_notification(incident_id, channel=channel, kind=ROOT, payload={}, message_ts=sent.ts)
-        details = Outgoing(channel, f"Details: {thread.header}", details_blocks(thread, incident_id), thread_ts=sent.ts)
-        details.future.add_done_callback(lambda f: self._record(incident_id, channel, DETAILS, f))
-        self.outbox.submit(details)
-
-    def _record(self, incident_id: int, channel: str, kind: str, done: Future[Sent]) -> None:
-        if done.exception() is None:
-            ts = done.result().ts
-            self.store.record_notification(incident_id, channel=channel, kind=kind, payload={}, message_ts=ts)
-
-    def notify_resolved(self, incident_id: int, note: str = "") -> None:
-        """Edit the parent to say resolved and reply in the thread; nothing when the incident has no thread."""
-        incident, thread = self._thread(incident_id)
-        if not (incident.slack_channel and incident.slack_ts):
-            return
-        resolved = dataclasses.replace(thread, header=f"✅ Resolved · {thread.header}")
-        self.outbox.submit(
-            Outgoing(
-                incident.slack_channel, fallback_text(resolved), parent_blocks(resolved), update_ts=incident.slack_ts
+    def update_incident(self, incident: IncidentView, thread: Thread, posted: Posted) -> Posted:
+        if not self._in_digest(incident.id, posted):
+            thread = current(incident, thread)
+            self.outbox.submit(
+                Outgoing(posted.channel, fallback_text(thread), parent_blocks(thread), update_ts=posted.ts)
             )
+        return posted
+
+    def resolve_incident(self, incident: IncidentView, posted: Posted, reason: str) -> None:
+        if self._in_digest(incident.id, posted):
+            return
+        incident_thread = thread_of(incident, self._payload(incident.id))
+        resolved = dataclasses.replace(incident_thread, header=f"✅ Resolved · {incident_thread.header}")
+        self.outbox.submit(
+            Outgoing(posted.channel, fallback_text(resolved), parent_blocks(resolved), update_ts=posted.ts)
         )
         when = incident.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if incident.resolved_at else "now"
-        self.reply(incident_id, f"Resolved at {when}. {note}".strip())
+        text = redact_text(f"{str(incident.state).capitalize()} at {when}: {reason}")
+        self._wait(self.outbox.submit(Outgoing(posted.channel, text, [section(text)], thread_ts=posted.ts)))
+
+    # --- thread replies and edits for the listeners ---
 
     def reply(self, incident_id: int, text: str) -> Future[Sent] | None:
-        """A line in the incident's thread (approval decisions, results); redacted."""
+        """A line in the incident's thread (approval decisions, corrections); redacted. Does not wait."""
         incident = self.store.get_incident(incident_id)
         if not (incident.slack_channel and incident.slack_ts):
             return None
@@ -134,8 +144,44 @@ class SlackNotifier:
         return self.outbox.submit(Outgoing(incident.slack_channel, text, [section(text)], thread_ts=incident.slack_ts))
 
     def replace_details(self, incident_id: int, blocks: list[Block], text: str) -> Future[Sent] | None:
-        """Edit the details reply (an expired approval's buttons become a note)."""
+        """Edit the details reply (buttons of a decided or expired approval become a note)."""
         where = message_of(self.store, incident_id, DETAILS)
         if where is None:
             return None
         return self.outbox.submit(Outgoing(where[0], text, blocks[:MAX_BLOCKS], update_ts=where[1]))
+
+    # --- internals ---
+
+    def _payload(self, incident_id: int) -> dict[str, object] | None:
+        diagnosis = self.store.latest_diagnosis(incident_id)
+        return diagnosis.payload if diagnosis else None
+
+    def _wait(self, future: Future[Sent]) -> Sent:
+        try:
+            return future.result(timeout=self.timeout_s)
+        except FutureTimeout:
+            raise TemporaryError(f"Slack outbox did not send within {self.timeout_s:.0f}s; retry later") from None
+
+    def _after_root(self, incident_id: int, channel: str, thread: Thread, done: Future[Sent]) -> None:
+        if done.exception() is not None:
+            return
+        sent = done.result()
+        if sent.folded:
+            detail = {"channel": channel, "ts": sent.ts}
+            self.store.audit(actor="notifier", kind=DIGESTED, detail=detail, incident_id=incident_id)
+            return
+        details = Outgoing(channel, f"Details: {thread.header}", details_blocks(thread, incident_id), thread_ts=sent.ts)
+        details.future.add_done_callback(lambda f: self._record(incident_id, channel, f))
+        self.outbox.submit(details)
+
+    def _record(self, incident_id: int, channel: str, done: Future[Sent]) -> None:
+        if done.exception() is None:
+            ts = done.result().ts
+            self.store.record_notification(
+                incident_id, channel=channel, kind=DETAILS, payload={}, message_ts=ts, advance=False
+            )
+
+    def _in_digest(self, incident_id: int, posted: Posted) -> bool:
+        """Folded into a storm digest: it has no parent of its own to edit (the digest lists it once)."""
+        entries = self.store.audit_log(incident_id=incident_id, limit=500)
+        return any(e.kind == DIGESTED and e.detail.get("ts") == posted.ts for e in entries)

@@ -28,11 +28,16 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from aetherius.errors import PermanentError
 from bot.blocks import MAX_BLOCKS, MAX_SECTION, Block
 from bot.pacing import Pacer
 from knowledge.redaction import redact_text
 
 log = logging.getLogger("aetherius.slack")
+
+
+class SlackRefused(PermanentError):
+    """Slack refused the message for good (``channel_not_found``, ``invalid_auth``...); retrying will not help."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class Outbox:
         self._lock = threading.Condition()
         self._worker: threading.Thread | None = None
         self._stopping = False
+        self._busy = 0
 
     # --- queueing ---
 
@@ -117,6 +123,17 @@ class Outbox:
         with self._lock:
             return sum(len(q) for q in self._queues.values())
 
+    def wait_idle(self, timeout_s: float = 60.0) -> bool:
+        """Wait until nothing is queued or being sent (for orderly shutdown and tests); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while any(self._queues.values()) or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.05))
+        return True
+
     # --- sending ---
 
     def drain(self, timeout_s: float | None = None) -> None:
@@ -139,24 +156,31 @@ class Outbox:
             if wait > 0:
                 waits.append(wait)
                 continue
-            message = self._next(channel)
+            with self._lock:
+                message = self._next(channel)
+                self._busy += message is not None
             if message is not None:
-                self._send(message)
+                try:
+                    self._send(message)
+                finally:
+                    with self._lock:
+                        self._busy -= 1
+                        self._lock.notify_all()
             waits.append(0.0)
         return min(waits, default=0.0)
 
     def _next(self, channel: str) -> Outgoing | None:
-        with self._lock:
-            queue = self._queues.get(channel) or []
-            foldable = [m for m in queue if m.digest_line is not None]
-            if len(foldable) >= self.digest_after:
-                self._queues[channel] = [m for m in queue if m.digest_line is None]
-                lines = [m.digest_line or "" for m in foldable]
-                digests = digest_messages(channel, lines, f"Incident storm: {len(lines)} new incidents")
-                digests[-1].future.add_done_callback(lambda f: _fold(foldable, f))
-                self._queues[channel][:0] = digests[1:]
-                return digests[0]
-            return queue.pop(0) if queue else None
+        """The next message for ``channel``, a digest when enough posts wait; the caller holds the lock."""
+        queue = self._queues.get(channel) or []
+        foldable = [m for m in queue if m.digest_line is not None]
+        if len(foldable) >= self.digest_after:
+            self._queues[channel] = [m for m in queue if m.digest_line is None]
+            lines = [m.digest_line or "" for m in foldable]
+            digests = digest_messages(channel, lines, f"Incident storm: {len(lines)} new incidents")
+            digests[-1].future.add_done_callback(lambda f: _fold(foldable, f))
+            self._queues[channel][:0] = digests[1:]
+            return digests[0]
+        return queue.pop(0) if queue else None
 
     def _send(self, message: Outgoing) -> None:
         for attempt in range(self.retries):
@@ -199,7 +223,7 @@ class Outbox:
     def _fail(self, message: Outgoing, why: str) -> None:
         self.failed += 1
         log.error("dropped a message to %s: %s", message.channel, redact_text(why))
-        message.future.set_exception(RuntimeError(why))
+        message.future.set_exception(SlackRefused(why))
 
     # --- background sending ---
 

@@ -22,6 +22,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from aetherius.diagnoses import Diagnosis, Recommendation
+from aetherius.snapshots import Snapshot
 from aetherius.store import Store
 from bot.app import build_app
 from bot.context import BotContext
@@ -29,6 +30,7 @@ from bot.dedupe import MemorySeen, Seen
 from bot.notifier import SlackNotifier
 from bot.outbox import Outbox
 from bot.pacing import MemoryPacer, Pacer
+from tasks.stages import Pipeline, notify
 from tests.fakes.slack import FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -102,6 +104,10 @@ def open_incident(
     return recorded.incident_id
 
 
+def _no_diagnosis(snapshot: Snapshot) -> Diagnosis:
+    raise AssertionError("these tests store diagnoses directly; the analyze stage is not part of them")
+
+
 class SlackWorld:
     def __init__(
         self,
@@ -120,7 +126,20 @@ class SlackWorld:
         self.enqueue = Recorder()
         self.ctx = BotContext(store, self.notifier, self.enqueue, seen or MemorySeen(), **context)
         self.app: App = build_app(self.ctx, client=self.client, signing_secret=SECRET, process_before_response=True)
+        self.pipeline = Pipeline(store, _no_diagnosis, self.notifier, self.enqueue)
         self._ids = itertools.count(1)
+        self.outbox.start()
+
+    def close(self) -> None:
+        self.outbox.stop()
+
+    def notify(self, incident_id: int) -> str:
+        """Run the pipeline's real notify stage (what the notify task does) with the SlackNotifier."""
+        return notify(self.pipeline, incident_id)
+
+    def settle(self) -> None:
+        """Wait until the outbox has sent everything queued (listeners' thread notes, details replies)."""
+        assert self.outbox.wait_idle(60), "the outbox did not drain"
 
     def dispatch(self, body: str, headers: dict[str, str]) -> BoltResponse:
         return self.app.dispatch(BoltRequest(body=body, headers=headers))

@@ -35,20 +35,22 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def world(store: Store, slack: FakeSlack) -> SlackWorld:
-    return SlackWorld(store, slack, approvers=APPROVERS, approval_ttl_s=1800)
+def world(store: Store, slack: FakeSlack) -> Iterator[SlackWorld]:
+    world = SlackWorld(store, slack, approvers=APPROVERS, approval_ttl_s=1800)
+    yield world
+    world.close()
 
 
 def _posted(world: SlackWorld, risk: str) -> int:
     incident = open_incident(world.store, diag=diagnosis(risk=risk))
-    world.notifier.notify_incident(incident)
-    world.outbox.drain()
+    world.notify(incident)
+    world.settle()
     return incident
 
 
 def _click(world: SlackWorld, incident: int, user: str, action: str = "aeth_approve") -> None:
     assert world.click(action, f"{incident}:{ACTION}", user=user).status == 200
-    world.outbox.drain()
+    world.settle()
 
 
 def _told(slack: FakeSlack, user: str) -> list[str]:

@@ -40,17 +40,18 @@ def cases(tmp_path: Path, embedder: Embedder) -> CaseStore:
 
 
 @pytest.fixture
-def world(store: Store, slack: FakeSlack, cases: CaseStore) -> SlackWorld:
+def world(store: Store, slack: FakeSlack, cases: CaseStore) -> Iterator[SlackWorld]:
     world = SlackWorld(store, slack)
     # the in-process runner of the LEARN task: the same function a worker runs, against the real case store
     world.enqueue.handlers[LEARN] = lambda incident_id: learn_from_feedback(store, cases.add, int(incident_id))
-    return world
+    yield world
+    world.close()
 
 
 def _thread(world: SlackWorld) -> tuple[int, str]:
     incident = open_incident(world.store)
-    world.notifier.notify_incident(incident)
-    world.outbox.drain()
+    world.notify(incident)
+    world.settle()
     ts = world.store.get_incident(incident).slack_ts
     assert ts
     return incident, ts
@@ -106,7 +107,7 @@ def test_a_wrong_cause_correction_lands_in_the_store_and_relabels_the_case(
     assert "oom_killed" not in options and "config_error" in options
     view["state"] = {"values": {PICK_BLOCK: {PICK_ACTION: {"selected_option": {"value": "config_error"}}}}}
     assert world.submit_view(view, user="U_BEN").status == 200
-    world.outbox.drain()
+    world.settle()
     assert [(f.user, f.kind, f.category) for f in world.store.feedback(incident) if f.kind == "correction"] == [
         ("U_BEN", "correction", "config_error")
     ]

@@ -31,8 +31,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def world(store: Store, slack: FakeSlack) -> SlackWorld:
-    return SlackWorld(store, slack, readonly={CHANNEL: ["shop", "team-*"]}, default_cluster="prod")
+def world(store: Store, slack: FakeSlack) -> Iterator[SlackWorld]:
+    world = SlackWorld(store, slack, readonly={CHANNEL: ["shop", "team-*"]}, default_cluster="prod")
+    yield world
+    world.close()
 
 
 def test_a_forged_signature_is_rejected_and_nothing_is_enqueued(world: SlackWorld) -> None:
