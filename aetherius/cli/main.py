@@ -16,6 +16,7 @@ from aetherius.cli import cases, demo, diagnose
 from aetherius.cli import clusters as clusters_cli
 from aetherius.cli import incidents as incidents_cli
 from aetherius.cli import run as run_cli
+from aetherius.cli import serve as serve_cli
 from aetherius.cli import snapshot as snapshot_cli
 from aetherius.cli import worker as worker_cli
 from aetherius.errors import AetheriusError
@@ -37,6 +38,7 @@ app.command("worker")(worker_cli.worker)
 app.command("collect")(run_cli.collect)
 app.command("run")(run_cli.run)
 app.command("incidents")(incidents_cli.incidents)
+app.command("serve")(serve_cli.serve)
 
 
 @app.callback()
