@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.blocks import MAX_BLOCKS, MAX_SECTION
 from bot.events import feedback_kind
 from bot.outbox import digest_messages
@@ -68,3 +70,20 @@ def test_confirmation_rate_counts_corrections_as_not_confirmed() -> None:
     assert confirmation_rate({}) is None
     assert confirmation_rate({"thumbs_up": 3, "thumbs_down": 0, "correction": 1}) == 0.75
     assert "no feedback yet" in stats_text({})
+
+
+def test_the_app_manifest_asks_for_exactly_the_scopes_the_bot_uses() -> None:
+    import yaml
+
+    from bot.serving import PATH
+
+    root = Path(__file__).resolve().parents[3]
+    manifest = yaml.safe_load((root / "deploy" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    scopes = manifest["oauth_config"]["scopes"]
+    assert set(scopes) == {"bot"}
+    assert sorted(scopes["bot"]) == ["chat:write", "commands", "files:write", "reactions:read", "usergroups:read"]
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened", "reaction_added", "reaction_removed"
+    }  # fmt: skip
+    urls = [manifest["settings"]["interactivity"]["request_url"], manifest["features"]["slash_commands"][0]["url"]]
+    assert all(url.endswith(PATH) for url in urls)
