@@ -11,7 +11,7 @@ import redis
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from aetherius.errors import ConfigurationError
+from aetherius.errors import AccessDenied, ConfigurationError
 from aetherius.settings import Settings
 from aetherius.store import Store
 from bot.context import BotContext
@@ -20,6 +20,8 @@ from bot.notifier import SlackNotifier
 from bot.outbox import Outbox
 from bot.pacing import RedisPacer
 from bot.ports import Enqueue
+from bot.readouts import describe_text
+from collectors.kube.clients import ClusterReader
 from tasks.routing import QUEUES
 
 
@@ -65,3 +67,35 @@ def bot_context(settings: Settings, store: Store, enqueue: Enqueue, client: WebC
         queue_depth=lambda: queue_depth(settings),
         stale_after_s=settings.stale_after_s,
     )
+
+
+class KubeReads:
+    """The real `bot.answering.ClusterReads`: the collectors' `ClusterReader` with this worker's credentials."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._reader: ClusterReader | None = None
+
+    def _for(self, cluster: str) -> ClusterReader:
+        if cluster != self.settings.cluster_name:
+            raise AccessDenied(f"this worker reads cluster {self.settings.cluster_name!r}, not {cluster!r}")
+        if self._reader is None:
+            self._reader = ClusterReader.from_settings(self.settings)
+        return self._reader
+
+    def logs(self, cluster: str, namespace: str, pod: str, *, previous: bool, tail: int) -> str:
+        reader = self._for(cluster)
+        spec = reader.get_pod(namespace, pod).get("spec") or {}
+        parts = []
+        for container in [c["name"] for c in spec.get("containers") or []]:
+            text = reader.read_log(namespace, pod, container, previous=previous, tail_lines=tail)
+            parts.append(f"--- {container}{' (previous)' if previous else ''} ---\n{text or '(no log)'}")
+        return "\n".join(parts)
+
+    def describe(self, cluster: str, namespace: str, pod: str) -> str:
+        reader = self._for(cluster)
+        return describe_text(reader.get_pod(namespace, pod), reader.list_pod_events(namespace, pod).objects)
+
+    def top(self, cluster: str, namespace: str) -> str:
+        self._for(cluster)
+        raise ConfigurationError("`top pods` needs the metrics.k8s.io API, which the cluster reader does not read yet")
