@@ -4,7 +4,9 @@
 
     AetheriusError                 base; never raised directly
     ├── TemporaryError             retry with back-off (network blips, 5xx, 429, a busy store)
-    │   └── StoreUnavailable       the case store / database cannot be reached right now
+    │   ├── StoreUnavailable       the case store / database / broker cannot be reached right now
+    │   ├── ApiUnavailable         the Kubernetes API timed out, dropped us, or answered 429/5xx
+    │   └── ResourceExpired        410 Gone: list again, then watch from the new resourceVersion
     └── PermanentError             tell the user, do not retry
         ├── SnapshotError          the evidence cannot be used
         │   ├── SnapshotTooLarge   a file or a field is beyond the configured limits
@@ -12,6 +14,9 @@
         │   └── UnsupportedKind    a Deployment, a Node... where a Pod is needed
         ├── CaseError              a case file is invalid
         ├── ConfigurationError     settings that cannot work (bad path, bad URL)
+        ├── AccessDenied           the Kubernetes API refused us (401/403)
+        ├── NotFound               the Kubernetes object is gone (404), e.g. a pod deleted before capture
+        ├── ApiRejected            the Kubernetes API rejected the request (400/409/422)
         ├── IllegalTransition      a state machine (incident, approval, action) refuses the move
         └── UnknownRecord          no incident / approval / action with that id in the state store
 
