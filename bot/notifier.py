@@ -46,9 +46,9 @@ def thread_of(incident: IncidentView, payload: Mapping[str, object] | None) -> T
     return current(incident, build_thread(diagnosis, cluster=incident.cluster, workload=incident.workload))
 
 
-def current(incident: IncidentView, thread: Thread) -> Thread:
-    """The thread as Slack shows it: redacted, with the occurrence count and last sighting in the parent."""
-    thread = Thread(
+def current_text(thread: Thread) -> Thread:
+    """The thread with every text redacted (diagnoses are redacted when made; this holds if one was not)."""
+    return Thread(
         header=redact_text(thread.header),
         severity=thread.severity,
         fields={k: redact_text(v) for k, v in thread.fields.items()},
@@ -58,6 +58,11 @@ def current(incident: IncidentView, thread: Thread) -> Thread:
             for r in thread.replies
         ],
     )
+
+
+def current(incident: IncidentView, thread: Thread) -> Thread:
+    """The thread as Slack shows it: redacted, with the occurrence count and last sighting in the parent."""
+    thread = current_text(thread)
     fields = {
         **thread.fields,
         "occurrences": str(incident.occurrences),
@@ -132,6 +137,17 @@ class SlackNotifier:
         when = incident.resolved_at.strftime("%Y-%m-%d %H:%M UTC") if incident.resolved_at else "now"
         text = redact_text(f"{str(incident.state).capitalize()} at {when}: {reason}")
         self._wait(self.outbox.submit(Outgoing(posted.channel, text, [section(text)], thread_ts=posted.ts)))
+
+    def post_thread(self, channel: str, thread: Thread, *, note: str = "") -> Posted:
+        """A thread that is not (yet) a stored incident: ``/aeth diagnose`` answers in the asker's channel."""
+        thread = current_text(thread)
+        blocks = parent_blocks(thread) + (
+            [{"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}] if note else []
+        )
+        sent = self._wait(self.outbox.submit(Outgoing(channel, fallback_text(thread), blocks)))
+        details = Outgoing(channel, f"Details: {thread.header}", details_blocks(thread, 0), thread_ts=sent.ts)
+        self._wait(self.outbox.submit(details))
+        return Posted(channel, sent.ts)
 
     # --- thread replies and edits for the listeners ---
 

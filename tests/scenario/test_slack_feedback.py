@@ -127,3 +127,21 @@ def test_a_correction_to_something_outside_the_taxonomy_is_refused_in_the_modal(
     response = world.submit_view(view, user="U_BEN")
     assert json.loads(response.body)["response_action"] == "errors"
     assert world.store.feedback(incident) == []
+
+
+def test_similar_by_incident_id_and_by_text_answers_the_asker_from_the_case_store(
+    world: SlackWorld, slack: FakeSlack, cases: CaseStore
+) -> None:
+    from bot.answering import answer_similar
+    from knowledge.caselib import load_seed_cases
+
+    cases.ensure_indexed(load_seed_cases())
+    incident, _ = _thread(world)
+    job = {"channel": "C1", "user": "U_ANN", "response_url": ""}
+    assert answer_similar(cases.search, world.store, world.client, {**job, "query": f"#{incident}"}) == "5 cases"
+    assert answer_similar(
+        cases.search, world.store, world.client, {**job, "query": "ImagePullBackOff manifest unknown"}
+    )
+    by_id, by_text = [c.params["text"] for c in slack.calls("chat.postEphemeral")]
+    assert "(oom_killed)" in by_id.splitlines()[1]
+    assert "(image_pull)" in by_text.splitlines()[1]

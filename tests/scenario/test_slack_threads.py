@@ -164,3 +164,19 @@ def test_the_thread_holds_evidence_and_buttons_for_each_recommendation(
     buttons = [e for b in details.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == ["aeth_approve", "aeth_dry_run", "aeth_reject", "aeth_wrong_cause"]
     assert buttons[0]["value"] == f"{incident}:raise_memory_limit"
+
+
+def test_aeth_diagnose_answers_with_the_full_diagnosis_in_a_thread_of_the_askers_channel(
+    store: Store, slack: FakeSlack, worlds: list[SlackWorld]
+) -> None:
+    from bot.answering import answer_diagnosis
+    from tests.fakes.slack_world import diagnosis
+
+    world = _world(worlds, store, slack)
+    job = {"channel": "C_ASKER", "user": "U_ANN", "pod": "api-7f9", "namespace": "shop", "cluster": "prod"}
+    posted = answer_diagnosis(world.notifier, diagnosis(), job)
+    parent, details = slack.posts("C_ASKER")
+    assert parent.params["blocks"][0]["text"]["text"] == "Out of memory: api-7f9"
+    assert details.params["thread_ts"] == posted.ts
+    assert "Asked by <@U_ANN>" in json.dumps(parent.params["blocks"])
+    assert "Raise the memory limit" in json.dumps(details.params["blocks"])

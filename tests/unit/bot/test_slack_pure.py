@@ -87,3 +87,32 @@ def test_the_app_manifest_asks_for_exactly_the_scopes_the_bot_uses() -> None:
     }  # fmt: skip
     urls = [manifest["settings"]["interactivity"]["request_url"], manifest["features"]["slash_commands"][0]["url"]]
     assert all(url.endswith(PATH) for url in urls)
+
+
+def test_the_console_shows_the_same_thread_content_as_slack() -> None:
+    import io
+    import json
+
+    from rich.console import Console
+
+    from aetherius.diagnoses import Diagnosis, Recommendation, SimilarCase
+    from bot.blocks import parent_blocks, reply_blocks
+    from bot.console import render_thread
+    from bot.threads import build_thread
+
+    diagnosis = Diagnosis(
+        category="image_pull", confidence=0.8, summary="tag v9 does not exist", subject="shop/api-1",
+        evidence=["ErrImagePull: manifest unknown"],
+        similar_cases=[SimilarCase(id="c1", title="Deleted tag", category="image_pull", similarity=0.9, fix="retag")],
+        recommendations=[Recommendation(action="pin_image", title="Pin the last good tag", risk="low", confidence=0.7)],
+    )  # fmt: skip
+    thread = build_thread(diagnosis, cluster="prod", workload="Deployment/api")
+    out = io.StringIO()
+    render_thread(thread, Console(file=out, width=200, color_system=None))
+    slack = json.dumps([parent_blocks(thread)] + [reply_blocks(r, "1") for r in thread.replies], ensure_ascii=False)
+    for text in [
+        thread.summary,
+        *(r.title for r in thread.replies),
+        *(line for r in thread.replies for line in r.lines),
+    ]:
+        assert text in out.getvalue() and text in slack.replace("\\n", "\n"), text
