@@ -9,6 +9,9 @@ in the store, the one place both processes share.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,10 +31,12 @@ from tests import builders
 from tests.fakes import wait_until
 from tests.fakes.kube import FakeKube
 from tests.scenario.test_pipeline_parts import (
+    ROOT,
     RedisServer,
     WorkerProcess,
     crash_snapshot,
     detection,
+    free_port,
     store_at,
     worker_env,
 )
@@ -172,3 +177,30 @@ def test_killing_a_worker_mid_run_loses_no_incident(rig: Rig) -> None:
     rig.wait(lambda: rig.all_notified(16), "every incident should end notified by the second worker")
     for incident_id in rig.states():
         assert diagnoses_of(rig.store, incident_id) >= 1
+
+
+def test_aeth_collect_and_aeth_worker_take_a_crash_loop_to_a_notified_incident(
+    rig: Rig, kube: FakeKube, kube_settings: Settings
+) -> None:
+    kube.create(builders.pod(statuses=[builders.crashlooping()]))
+    kube.set_log("shop", "api-7d9f8c6b5-x2k4q", "api", "KeyError: 'DATABASE_URL'\n", previous=True)
+    rig.worker()
+    env = {**rig.env, "AETH_LEADER_ELECTION": "false", "AETH_METRICS_PORT": str(free_port()), "AETH_HEARTBEAT_S": "1"}
+    command = [sys.executable, "-m", "aetherius.cli.main", "collect", "--kubeconfig", str(kube_settings.kubeconfig)]
+    log_path = rig.tmp_path / "collect.log"
+    with log_path.open("wb") as log:
+        collector = subprocess.Popen(
+            [*command, "--context", "fake"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        rig.wait(lambda: rig.all_notified(1), "the collector's incident should end notified by the worker")
+        (incident,) = rig.store.list_incidents()
+        assert (incident.workload, incident.cluster) == ("Deployment/api", "test")
+        assert rig.store.latest_snapshot(incident.id) is not None  # captured by the collector at detection time
+        assert wait_until(lambda: [c.name for c in rig.store.list_clusters()] == ["test"], timeout=10)
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(30)
+    text = log_path.read_text()
+    assert collector.returncode == 0 and "Traceback" not in text, text[-3000:]
+    assert "stopped; intake" in text
