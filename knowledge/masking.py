@@ -81,9 +81,22 @@ _HEX = re.compile(r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\
 
 _DURATION = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)){2,}(?!\w)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_COUNT = re.compile(r"(?<![\w.])x\d+(?!\w)")
+_COUNT = re.compile(r"(?<![\w.])x(?!509\b)\d+(?!\w)")
 """Event repeat counts as the signature writes them (``x12``)."""
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)*")
+_MEANINGFUL = re.compile(
+    r"(?i)(?<![\w])(?:exit(?:=| code:? | status:? |code: ?)|signal:? |status(?:=| code:? )|HTTP/(?:\d(?:\.\d)?|<n>) )"
+    r"(\d{1,3})(?!\d)"
+)
+"""Numbers that *are* the evidence: exit codes (1 vs 127 vs 137), signals, HTTP statuses (401 vs 503)."""
+_SHELTER = str.maketrans("0123456789", "\ue000\ue001\ue002\ue003\ue004\ue005\ue006\ue007\ue008\ue009")
+_UNSHELTER = str.maketrans("\ue000\ue001\ue002\ue003\ue004\ue005\ue006\ue007\ue008\ue009", "0123456789")
+
+
+def _shelter(match: re.Match[str]) -> str:
+    """Hide a meaningful number's digits from the number masks (private-use characters are not ``\\d``)."""
+    start = match.start(1) - match.start()
+    return match.group(0)[:start] + match.group(1).translate(_SHELTER)
 
 
 def _pod(match: re.Match[str]) -> str:
@@ -106,10 +119,12 @@ def _duration(match: re.Match[str]) -> str:
 
 
 def mask_volatile(text: str) -> str:
-    """``text`` with timestamps, UUIDs, IPs, generated pod names, hashes and numbers replaced by placeholders.
+    """``text`` with timestamps, UUIDs, IPs, generated pod names, hashes and numbers replaced by placeholders;
+    exit codes, signals and HTTP statuses stay, since they are what tells one failure from another.
 
     Idempotent: placeholders contain no digits, so masking masked text changes nothing.
     """
+    text = _MEANINGFUL.sub(_shelter, text)
     text = _UUID.sub("<uuid>", text)
     for pattern in _TIMESTAMPS:
         text = pattern.sub("<ts>", text)
@@ -124,4 +139,4 @@ def mask_volatile(text: str) -> str:
     text = _HEX.sub("<hex>", text)
     text = _DURATION.sub(_duration, text)
     text = _COUNT.sub("x<n>", text)
-    return _NUMBER.sub("<n>", text)
+    return _NUMBER.sub("<n>", text).translate(_UNSHELTER)

@@ -91,7 +91,7 @@ def test_ordinary_dashed_names_are_not_pods() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("exit code 137", "exit code <n>"),
+        ("retry 3 of 5", "retry <n> of <n>"),
         ("restarts=5 limit 512Mi after 34s", "restarts=<n> limit <n>Mi after <n>s"),
         ("back-off 5m0s restarting", "back-off <n>m<n>s restarting"),
         ("probe took 1.25s; p99 0.95", "probe took <n>s; p99 <n>"),
@@ -159,3 +159,19 @@ def test_masking_stays_linear_on_long_adversarial_input() -> None:
     ]
     for text in pathological:  # backtracking would hang (pytest-timeout fails it); linear time is instant
         assert isinstance(mask_volatile(text), str)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("last terminated Error exit=127 after 3s", "last terminated Error exit=127 after <n>s"),
+        ("exit code 137", "exit code 137"),
+        ("exitCode: 139", "exitCode: 139"),
+        ("HTTP/1.1 503 Service Unavailable", "HTTP/<n> 503 Service Unavailable"),
+        ("status=403 after 2 retries", "status=403 after <n> retries"),
+        ("x509: certificate signed by unknown authority", "x509: certificate signed by unknown authority"),
+    ],
+)
+def test_exit_codes_statuses_and_x509_are_evidence_and_stay(text: str, masked: str) -> None:
+    assert mask_volatile(text) == masked
+    assert mask_volatile(masked) == masked
