@@ -8,6 +8,7 @@ click, a retried request or a stale message can never hand it over twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +16,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from aetherius.errors import AetheriusError
+from aetherius.errors import AetheriusError, IllegalTransition
 from aetherius.store.views import ApprovalView
 from bot.approvals import REFUSALS, Pending, approvers_for, is_group, judge
 from bot.blocks import Block
 from bot.context import BotContext
+from bot.lookup import overdue_approvals
 from bot.notifier import details_blocks, thread_of
 from bot.ports import APPROVED
 
@@ -80,16 +82,19 @@ def handle_click(ctx: BotContext, client: WebClient, body: dict[str, Any], *, ap
         ctx.store.decide_approval(request.id, approve=approve, by=user, at=now)
         _replace_buttons(ctx, incident.id, action, f"⌛ approval of `{action}` expired at {_hhmm(request.expires_at)}")
         return REFUSALS[verdict]
-    if verdict == "recorded":
-        ctx.store.audit(actor=user, kind=VOTE, detail={"approval_id": request.id}, incident_id=incident.id, at=now)
-        ctx.notifier.reply(incident.id, f"<@{user}> approved `{action}` ({risk} risk): 1 of 2 approvals, {_hhmm(now)}")
-        return None
     if approve:
         ctx.store.audit(actor=user, kind=VOTE, detail={"approval_id": request.id}, incident_id=incident.id, at=now)
+    if verdict == "recorded":
+        # Read again after our vote committed: approvers clicking at the same moment each saw the others missing,
+        # and whoever commits last must still see the quorum (the store and `seen` make the decision count once).
+        pending = dataclasses.replace(pending, approvals=votes(ctx, request))
+        if judge(pending, user=user, approve=True, at=now, allowed=frozenset({user})) != "approved":
+            ctx.notifier.reply(incident.id, f"<@{user}> approved `{action}` ({risk} risk): 1 of 2, {_hhmm(now)}")
+            return None
     voters = sorted((pending.approvals | {user}) - ({request.requested_by} if risk == "high" else set()))
     decided = ctx.store.decide_approval(request.id, approve=approve, by=",".join(voters) if approve else user, at=now)
-    if not _decided_now(decided, now):
-        return REFUSALS["already_decided"]
+    if not _decided_now(decided, now) or not ctx.seen.first_time(f"approval:{request.id}:decided"):
+        return REFUSALS["already_decided"]  # another click's transaction made the decision
     who = ", ".join(f"<@{v}>" for v in (voters if approve else [user]))
     word = "approved" if approve else "rejected"
     _replace_buttons(ctx, incident.id, action, f"`{action}` {word} by {who} at {_hhmm(now)}")
@@ -97,6 +102,25 @@ def handle_click(ctx: BotContext, client: WebClient, body: dict[str, Any], *, ap
     if approve:
         ctx.enqueue(APPROVED, {"approval_id": str(request.id), "incident_id": str(incident.id)})
     return None
+
+
+def expire_overdue(ctx: BotContext) -> int:
+    """Expire pending approvals nobody decided in time and turn their buttons into a note; returns how many.
+
+    Run periodically (``aeth serve`` does, every minute): a click on an expired button is refused anyway, this
+    makes the thread say so before anyone clicks.
+    """
+    now = ctx.clock()
+    expired = 0
+    for approval_id, incident_id, action, expires_at in overdue_approvals(ctx.store, now):
+        try:
+            view = ctx.store.decide_approval(approval_id, approve=False, by="aetherius", at=now)
+        except IllegalTransition:  # decided by a click since the query: nothing to expire
+            continue
+        if view.status == "expired":
+            expired += 1
+            _replace_buttons(ctx, incident_id, action, f"⌛ approval of `{action}` expired at {_hhmm(expires_at)}")
+    return expired
 
 
 def _decided_now(view: ApprovalView, at: datetime) -> bool:

@@ -5,6 +5,8 @@ Kept here, read-only and small, so listeners can map a reaction or a click back 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from aetherius.store import Store, models
@@ -56,3 +58,17 @@ def feedback_totals(store: Store) -> dict[str, int]:
         for kind, count in session.execute(select(models.Feedback.kind, func.count()).group_by(models.Feedback.kind)):
             totals[str(kind)] = int(count)
     return totals
+
+
+def overdue_approvals(store: Store, now: datetime, limit: int = 200) -> list[tuple[int, int, str, datetime]]:
+    """``(approval id, incident id, action, expires_at)`` of pending approvals past their expiry, oldest first."""
+    with store._read() as session:
+        rows = session.execute(
+            select(
+                models.Approval.id, models.Approval.incident_id, models.Approval.action_id, models.Approval.expires_at
+            )
+            .where(models.Approval.status == "pending", models.Approval.expires_at < now)
+            .order_by(models.Approval.expires_at)
+            .limit(limit)
+        ).all()
+    return [(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in rows]

@@ -16,9 +16,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from aetherius.cli.pipeline_wiring import build_intake, celery_enqueuer, open_store
 from aetherius.cli.slack_wiring import bot_context, web_client
-from aetherius.errors import ConfigurationError
+from aetherius.errors import AetheriusError, ConfigurationError
 from aetherius.settings import Settings
 from bot.app import build_app
+from bot.context import BotContext
+from bot.deciding import expire_overdue
 from bot.serving import SlackHTTPServer
 from collectors.alerts.receiving import AlertReceiver
 
@@ -39,11 +41,11 @@ def serve(
     store = open_store(settings)
     _, enqueue = celery_enqueuer(settings)
     client = web_client(settings)
-    app = build_app(
-        bot_context(settings, store, enqueue, client), client=client, signing_secret=settings.slack_signing_secret or ""
-    )
+    ctx_ = bot_context(settings, store, enqueue, client)
+    app = build_app(ctx_, client=client, signing_secret=settings.slack_signing_secret or "")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threading.Thread(target=_expire_every_minute, args=(ctx_, stop), name="approvals", daemon=True).start()
     receiver = None
     if alerts:
         receiver = AlertReceiver(
@@ -69,3 +71,12 @@ def serve(
     finally:
         if receiver is not None:
             receiver.shutdown()
+
+
+def _expire_every_minute(ctx: BotContext, stop: threading.Event) -> None:
+    """Expired approvals get their note even when nobody clicks; a failed round is logged and tried again."""
+    while not stop.wait(60):
+        try:
+            expire_overdue(ctx)
+        except AetheriusError as err:
+            log.warning("could not expire overdue approvals: %s", err)
