@@ -24,7 +24,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from aetherius.diagnoses import Diagnosis
 from aetherius.errors import TemporaryError
 from aetherius.store import IncidentView, Store
-from bot.blocks import MAX_BLOCKS, Block, fallback_text, parent_blocks, reply_blocks, section
+from bot.blocks import MAX_BLOCKS, MAX_SECTION, Block, fallback_text, parent_blocks, reply_blocks, section
 from bot.lookup import message_of
 from bot.notifying import Posted
 from bot.outbox import Outbox, Outgoing, Sent
@@ -69,6 +69,21 @@ def current(incident: IncidentView, thread: Thread) -> Thread:
         "last seen": incident.last_seen.strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
     return dataclasses.replace(thread, fields=fields)
+
+
+def needs_full_report(thread: Thread) -> bool:
+    """Some text would be cut to fit Block Kit (3,000 chars a section, 50 blocks): then the whole goes as a file."""
+    texts = [thread.summary] + [f"*{r.title}*\n" + "\n".join(r.lines) for r in thread.replies]
+    return any(len(t) > MAX_SECTION for t in texts) or len(details_blocks(thread, 0)) >= MAX_BLOCKS
+
+
+def full_report(thread: Thread) -> str:
+    """The whole thread as plain text, nothing truncated (already redacted by `current_text`)."""
+    lines = [thread.header, f"severity: {thread.severity}"] + [f"{k}: {v}" for k, v in thread.fields.items()]
+    lines += ["", thread.summary]
+    for reply in thread.replies:
+        lines += ["", reply.title, *reply.lines]
+    return "\n".join(lines) + "\n"
 
 
 def details_blocks(thread: Thread, incident_id: int) -> list[Block]:
@@ -189,6 +204,12 @@ class SlackNotifier:
         details = Outgoing(channel, f"Details: {thread.header}", details_blocks(thread, incident_id), thread_ts=sent.ts)
         details.future.add_done_callback(lambda f: self._record(incident_id, channel, f))
         self.outbox.submit(details)
+        if needs_full_report(thread):
+            report = Outgoing(
+                channel, f"Full report: {thread.header}", thread_ts=sent.ts, file_text=full_report(thread)
+            )
+            report.filename = f"incident-{incident_id}-report.txt"
+            self.outbox.submit(report)
 
     def _record(self, incident_id: int, channel: str, done: Future[Sent]) -> None:
         if done.exception() is None:

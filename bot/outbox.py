@@ -56,6 +56,9 @@ class Outgoing:
     """Edit this message (chat.update) instead of posting a new one."""
     digest_line: str | None = None
     """Set on posts that may be folded into a digest with others waiting in the same channel."""
+    file_text: str | None = None
+    """Upload this as a file (named ``filename``, titled ``text``) instead of posting a message."""
+    filename: str = "report.txt"
     future: Future[Sent] = field(default_factory=Future)
 
 
@@ -209,6 +212,11 @@ class Outbox:
             return
 
     def _call(self, m: Outgoing) -> str:
+        if m.file_text is not None:
+            self.client.files_upload_v2(
+                channel=m.channel, thread_ts=m.thread_ts, content=m.file_text, filename=m.filename, title=m.text
+            )
+            return m.thread_ts or ""
         common: dict[str, Any] = {"channel": m.channel, "text": m.text, "blocks": m.blocks or None}
         if m.update_ts is not None:
             self.client.chat_update(ts=m.update_ts, **common)

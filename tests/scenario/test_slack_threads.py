@@ -180,3 +180,24 @@ def test_aeth_diagnose_answers_with_the_full_diagnosis_in_a_thread_of_the_askers
     assert details.params["thread_ts"] == posted.ts
     assert "Asked by <@U_ANN>" in json.dumps(parent.params["blocks"])
     assert "Raise the memory limit" in json.dumps(details.params["blocks"])
+
+
+def test_long_evidence_is_truncated_in_blocks_and_uploaded_whole_as_a_file_in_the_thread(
+    store: Store, slack: FakeSlack, worlds: list[SlackWorld]
+) -> None:
+    from aetherius.diagnoses import Diagnosis
+
+    evidence = [f"log line {i}: upstream timed out after 30s token=sk-live-abcdef0123456789" for i in range(400)]
+    long = Diagnosis(category="network", confidence=0.7, summary="upstream timeouts", evidence=evidence)
+    world = _world(worlds, store, slack)
+    incident = open_incident(store, diag=long)
+    world.notify(incident)
+    world.settle()
+    parent, details = slack.posts(CHANNEL)
+    sections = [b["text"]["text"] for b in details.params["blocks"] if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in sections) and "full report in the thread file" in sections[0]
+    (upload,) = slack.calls("files.completeUploadExternal")
+    assert upload.params["thread_ts"] == store.get_incident(incident).slack_ts
+    (content,) = slack.state.uploads.values()
+    assert content.decode().count("upstream timed out") == 400
+    assert b"sk-live-abcdef0123456789" not in content
