@@ -140,3 +140,20 @@ def test_app_home_shows_open_incidents_by_cluster_resolutions_and_confirmation_r
     assert call.params["user_id"] == "U_ALICE"
     text = json.dumps(call.params["view"])
     assert "eu-1" in text and "Recently resolved" in text and "100% of diagnoses confirmed" in text
+
+
+def test_no_token_or_signing_secret_reaches_the_logs_even_at_debug_level(
+    world: SlackWorld, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from tests.fakes.slack_world import SECRET
+
+    caplog.set_level(logging.DEBUG)
+    incident = open_incident(store)
+    world.notify(incident)
+    world.command("incidents")
+    world.click("aeth_approve", f"{incident}:raise_memory_limit", user="U_NOBODY")
+    world.settle()
+    assert caplog.records  # slack_sdk and Bolt did log the requests
+    assert "xoxb-test" not in caplog.text and SECRET not in caplog.text
