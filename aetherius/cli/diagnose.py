@@ -20,8 +20,13 @@ from aetherius.cli.snapshot import Context, Kubeconfig, Namespace, captured_docu
 from aetherius.cli.wiring import build_engine
 from aetherius.errors import AetheriusError
 from aetherius.settings import Settings
+from aetherius.snapshots import Snapshot
+from knowledge.engine import DiagnosisEngine
 from knowledge.loading import load_snapshot, to_snapshot
 from knowledge.redaction import redact_text
+
+BATCH = 64
+"""Snapshots diagnosed together: one embedding batch and one case-store query for up to this many files."""
 
 
 def diagnose(
@@ -49,32 +54,56 @@ def diagnose(
     settings: Settings = ctx.obj
     engine = build_engine(settings, with_cases=cases)
     console = Console(soft_wrap=False)
-    failed = 0
     sources = ([f"{namespace}/pod/{pod.rpartition('/')[2]}"] if pod else []) + list(snapshot or [])
-    for index, source in enumerate(sources):
-        try:
-            if pod and index == 0:
-                document = captured_document(with_cluster(settings, kubeconfig, context), pod, namespace)
-                snap = to_snapshot(document, tail_lines=settings.log_tail_lines, error_lines=settings.log_error_lines)
-            else:
-                snap = load_snapshot(
-                    source,
-                    max_bytes=settings.max_snapshot_bytes,
-                    tail_lines=settings.log_tail_lines,
-                    error_lines=settings.log_error_lines,
-                )
-            result = engine.diagnose(snap)
-        except AetheriusError as err:
+    failed = 0
+    for start in range(0, len(sources), BATCH):
+        chunk = sources[start : start + BATCH]
+        loaded: list[Snapshot | str] = []  # a snapshot, or the one-line reason it could not be read
+        for index, source in enumerate(chunk, start):
+            try:
+                if pod and index == 0:
+                    document = captured_document(with_cluster(settings, kubeconfig, context), pod, namespace)
+                    loaded.append(
+                        to_snapshot(document, tail_lines=settings.log_tail_lines, error_lines=settings.log_error_lines)
+                    )
+                else:
+                    loaded.append(
+                        load_snapshot(
+                            source,
+                            max_bytes=settings.max_snapshot_bytes,
+                            tail_lines=settings.log_tail_lines,
+                            error_lines=settings.log_error_lines,
+                        )
+                    )
+            except AetheriusError as err:
+                loaded.append(str(err))
+        failed += _diagnose_and_print(engine, chunk, loaded, output, console)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _diagnose_and_print(
+    engine: DiagnosisEngine, sources: list[str], loaded: list[Snapshot | str], output: str, console: Console
+) -> int:
+    """Diagnose the readable snapshots of a chunk in one batch, then print every outcome in input order."""
+    readable = [snap for snap in loaded if not isinstance(snap, str)]
+    try:
+        results = iter(engine.diagnose_many(readable))
+    except AetheriusError as err:  # the case store went away mid-run: every file of the chunk reports it
+        results, loaded = iter(()), [str(err)] * len(loaded)
+    failed = 0
+    for source, outcome in zip(sources, loaded, strict=True):
+        if isinstance(outcome, str):
             failed += 1
-            _report_error(source, str(err), output)
+            _report_error(source, outcome, output)
             continue
+        result = next(results)
         if output == "json":
             sys.stdout.write(json.dumps({"source": source, "diagnosis": result.contract()}, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
             print_report(source, result, console)
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 def _report_error(source: str, message: str, output: str) -> None:

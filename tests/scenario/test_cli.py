@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tests import builders as b
-from tests.unit.knowledge.test_redaction import SEEDED_SECRETS, _seeded_snapshot
+from tests.unit.knowledge.redaction_fixtures import SEEDED_SECRETS
+from tests.unit.knowledge.redaction_fixtures import seeded_snapshot as seeded_fixture
 
 pytestmark = [pytest.mark.scenario, pytest.mark.slow]
 
@@ -44,7 +45,7 @@ def write(folder: Path, name: str, doc: Any) -> str:
 
 
 def seeded_snapshot() -> dict[str, Any]:
-    doc = _seeded_snapshot()
+    doc = seeded_fixture()
     pod = doc["objects"][0]
     for obj in doc["objects"]:
         if obj["kind"] == "Event":
