@@ -167,14 +167,15 @@ def test_killing_redis_mid_run_loses_no_incident(rig: Rig) -> None:
 
 
 def test_killing_a_worker_mid_run_loses_no_incident(rig: Rig) -> None:
-    first = rig.worker()
-    for n in range(16):
+    total = 60
+    for n in range(total):  # queued before the worker starts, so it is surely busy when it is killed
         rig.intake.hand_over(detection(f"svc{n}"), crash_snapshot(f"svc{n}-7d9f8c6b5-x2k4q"), None)
-    rig.wait(lambda: sum(s is S.NOTIFIED for s in rig.states().values()) >= 2, "work should have started")
+    first = rig.worker()
+    assert wait_until(lambda: any(s is S.NOTIFIED for s in rig.states().values()), timeout=60, interval=0.01)
     first.kill()  # SIGKILL to the worker and its pool: unacknowledged messages stay with Redis
-    assert not rig.all_notified(16), "the worker finished before it could be killed; the test proves nothing"
+    assert not rig.all_notified(total), "the worker finished before it could be killed; the test proves nothing"
     rig.worker()
-    rig.wait(lambda: rig.all_notified(16), "every incident should end notified by the second worker")
+    rig.wait(lambda: rig.all_notified(total), "every incident should end notified by the second worker")
     for incident_id in rig.states():
         assert diagnoses_of(rig.store, incident_id) >= 1
 
