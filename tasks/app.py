@@ -64,7 +64,7 @@ def register_tasks(app: Celery, policy: RetryPolicy) -> None:
         def run(task: Any, **kwargs: Any) -> str:
             return run_stage(task, name, body, kwargs, policy)
 
-        app.task(name=name, bind=True, acks_late=True, max_retries=None)(run)
+        app.task(name=name, bind=True, acks_late=True, max_retries=None, shared=False)(run)
 
     stage(CAPTURE, lambda incident_id, pod="": stages.capture(runtime.pipeline(), int(incident_id), str(pod)))
     stage(ANALYZE, lambda incident_id: stages.analyze(runtime.pipeline(), int(incident_id)))
