@@ -208,6 +208,7 @@ class Outbox:
                     continue
                 self._fail(message, f"Slack cannot be reached: {err}")
                 return
+            self.pacer.hold(message.channel)
             message.future.set_result(Sent(ts))
             return
 

@@ -4,6 +4,9 @@ Two pacers with one interface. `MemoryPacer` keeps the schedule in the process, 
 what unit tests drive. `RedisPacer` shares it between processes (several Celery workers posting to one channel):
 a slot is a key set with ``NX PX interval``; whoever sets it may post, everybody else waits out its TTL. A 429's
 ``Retry-After`` overwrites the key, so every process backs off together.
+
+The interval also restarts when a send *completes* (`Pacer.hold`): a slot is taken before the HTTP call, and a slow
+call followed by a fast one would otherwise arrive at Slack less than an interval apart.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ class Pacer(Protocol):
 
     def defer(self, channel: str, seconds: float) -> None:
         """Nobody posts to ``channel`` for ``seconds`` (Slack answered 429 with Retry-After)."""
+
+    def hold(self, channel: str) -> None:
+        """A send just completed: the next one waits a full interval from now, so Slack sees the spacing too."""
 
 
 class MemoryPacer:
@@ -40,6 +46,9 @@ class MemoryPacer:
     def defer(self, channel: str, seconds: float) -> None:
         self._free_at[channel] = max(self._free_at.get(channel, 0.0), self.clock() + seconds)
 
+    def hold(self, channel: str) -> None:
+        self.defer(channel, self.interval_s)
+
 
 class RedisPacer:
     def __init__(self, client: redis.Redis, interval_s: float = 1.0, prefix: str = "aeth:slack:pace:") -> None:
@@ -56,3 +65,7 @@ class RedisPacer:
 
     def defer(self, channel: str, seconds: float) -> None:
         self.client.set(self.prefix + channel, b"1", px=max(1, int(seconds * 1000)))
+
+    def hold(self, channel: str) -> None:
+        if int(self.client.pttl(self.prefix + channel)) < self.interval_ms:  # never shortens a 429's wait
+            self.client.set(self.prefix + channel, b"1", px=self.interval_ms)

@@ -98,7 +98,7 @@ def test_a_storm_of_300_incidents_in_3_channels_keeps_one_post_per_second_and_lo
     for i in range(3):
         posts = slack.posts(f"C_TEAM{i}")
         gaps = [b.at - a.at for a, b in zip(posts, posts[1:], strict=False)]
-        assert gaps and min(gaps) >= 0.9, gaps  # 1/s per channel (0.1 s for the HTTP hop between slot and arrival)
+        assert gaps and min(gaps) >= 0.995, gaps  # 1/s per channel as Slack receives them (Redis expiry is in ms)
         texts = [
             b["text"]["text"] for post in posts for b in post.params["blocks"] if b["type"] == "section" and "text" in b
         ]

@@ -32,6 +32,11 @@ def test_a_channel_gets_one_slot_per_interval_and_a_429_pushes_it_back() -> None
     pacer.defer("C1", 30)
     clock.now += 1.0
     assert pacer.reserve("C1") == 29.0
+    pacer.hold("C1")  # a completed send never shortens a 429's wait
+    assert pacer.reserve("C1") == 29.0
+    clock.now += 29.5
+    pacer.hold("C1")  # ...but restarts the interval from when the send completed
+    assert pacer.reserve("C1") == 1.0
 
 
 def test_routing_takes_the_first_matching_pattern_and_falls_back_to_the_default() -> None:
