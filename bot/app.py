@@ -35,14 +35,24 @@ def build_app(
     )
 
     @app.middleware
-    def drop_retries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002
-        """An event we have seen already (Slack retried it) is acked with no second effect."""
-        event_id = body.get("event_id")
-        if body.get("type") == "event_callback" and event_id and not ctx.seen.first_time(f"event:{event_id}"):
-            log.info("dropped a retried Slack event %s", event_id)
+    def drop_replays(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002
+        """A request we have handled already is acked with no second effect: an event Slack retried (same
+        ``event_id``, ``X-Slack-Retry-Num`` set), or a command or click sent again (same ``trigger_id``)."""
+        key = replay_key(body)
+        if key is not None and not ctx.seen.first_time(key):
+            log.info("dropped a repeated Slack request %s", key)
             return BoltResponse(status=200, body="")
         return next()
 
     for surface in (commands, actions, events, views):
         surface.register(app, ctx)
     return app
+
+
+def replay_key(body: dict[str, Any]) -> str | None:
+    """What makes a Slack request unique: the event id of an event, the trigger id of a command or interaction."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if body.get("trigger_id"):
+        return f"trigger:{body['trigger_id']}"
+    return None

@@ -155,7 +155,7 @@ class SlackWorld:
             "channel_id": channel,
             "team_id": "T1",
             "response_url": f"{self.slack.url}response",
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": f"13345224609.{next(self._ids)}.8088930838d88f008e0",
         }
         return self.signed(urlencode(form), "application/x-www-form-urlencoded")
 

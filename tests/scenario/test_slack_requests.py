@@ -157,3 +157,15 @@ def test_no_token_or_signing_secret_reaches_the_logs_even_at_debug_level(
     world.settle()
     assert caplog.records  # slack_sdk and Bolt did log the requests
     assert "xoxb-test" not in caplog.text and SECRET not in caplog.text
+
+
+def test_a_replayed_slash_command_within_the_signature_window_enqueues_once(world: SlackWorld) -> None:
+    from urllib.parse import urlencode
+
+    form = {"command": "/aeth", "text": "diagnose pod/api-1 -n shop", "user_id": "U1", "channel_id": CHANNEL,
+            "team_id": "T1", "trigger_id": "1234.5678.abcd"}  # fmt: skip
+    body = urlencode(form)
+    headers = {"content-type": "application/x-www-form-urlencoded", **sign(body)}
+    assert world.dispatch(body, headers).status == 200
+    assert world.dispatch(body, headers).status == 200
+    assert len(world.enqueue.named(DIAGNOSE_POD)) == 1
