@@ -33,14 +33,14 @@ def serve(
 ) -> None:
     """Run the Slack app (AETH_SLACK_MODE=http|socket) and the Alertmanager webhook receiver."""
     settings: Settings = ctx.obj
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.slack_mode == "http" and not settings.slack_signing_secret:
         raise ConfigurationError("AETH_SLACK_SIGNING_SECRET is required in http mode (it verifies every request)")
     if settings.slack_mode == "socket" and not settings.slack_app_token:
         raise ConfigurationError("AETH_SLACK_APP_TOKEN (xapp-...) is required in socket mode")
+    client = web_client(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = open_store(settings)
     _, enqueue = celery_enqueuer(settings)
-    client = web_client(settings)
     ctx_ = bot_context(settings, store, enqueue, client)
     app = build_app(ctx_, client=client, signing_secret=settings.slack_signing_secret or "")
     stop = threading.Event()

@@ -103,3 +103,27 @@ def test_aeth_serve_records_an_alertmanager_alert_as_an_incident(served: tuple[s
         assert (incident.cluster, incident.namespace) == ("prod", "shop")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AETH_SLACK_BOT_TOKEN": "xoxb-1"}, "AETH_SLACK_SIGNING_SECRET is required in http mode"),
+        (
+            {"AETH_SLACK_BOT_TOKEN": "xoxb-1", "AETH_SLACK_MODE": "socket"},
+            "AETH_SLACK_APP_TOKEN (xapp-...) is required",
+        ),
+        ({"AETH_SLACK_SIGNING_SECRET": "s"}, "AETH_SLACK_BOT_TOKEN is not set"),
+    ],
+)
+def test_aeth_serve_without_the_credentials_of_its_mode_says_so_in_one_line(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AETH_SLACK_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "aetherius.cli.main", "serve"],
+        env={**clean, "AETH_DATA_DIR": str(tmp_path), "AETH_BROKER_URL": "redis://127.0.0.1:6379/14", **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [f"error: {proc.stderr.strip()[7:]}"]
+    assert message in proc.stderr and "Traceback" not in proc.stderr
