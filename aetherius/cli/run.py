@@ -77,8 +77,8 @@ def run(
     settings = with_cluster(ctx.obj, kubeconfig, context)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        reader = ClusterReader.from_settings(settings)  # first: a bad kubeconfig should not wait for the model
         pipeline, queue = embedded_pipeline(settings, rules_only=rules_only)
-        reader = ClusterReader.from_settings(settings)
     except AetheriusError as err:
         sys.stderr.write(f"error: {one_line(err)}\n")
         raise typer.Exit(1) from None
