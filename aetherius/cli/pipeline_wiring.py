@@ -102,9 +102,21 @@ def worker_factory(settings: Settings, *, rules_only: bool = False) -> Callable[
 
     def build() -> Pipeline:
         _, enqueue = celery_enqueuer(settings)
-        return build_pipeline(settings, enqueue, rules_only=rules_only)
+        store = open_store(settings)
+        return build_pipeline(
+            settings, enqueue, store=store, notifier=worker_notifier(settings, store), rules_only=rules_only
+        )
 
     return build
+
+
+def worker_notifier(settings: Settings, store: Store) -> Notifier:
+    """Slack when a bot token is configured (``aetherius.cli.slack_wiring``), else the console."""
+    if not settings.slack_bot_token:
+        return ConsoleNotifier()
+    from aetherius.cli.slack_wiring import slack_notifier  # imported late: console-only workers need no slack_sdk
+
+    return slack_notifier(settings, store)
 
 
 def embedded_pipeline(

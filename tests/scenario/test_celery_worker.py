@@ -30,6 +30,7 @@ from tasks.routing import ANALYZE
 from tests import builders
 from tests.fakes import wait_until
 from tests.fakes.kube import FakeKube
+from tests.fakes.slack import FakeSlack
 from tests.scenario.test_pipeline_parts import (
     ROOT,
     RedisServer,
@@ -205,3 +206,16 @@ def test_aeth_collect_and_aeth_worker_take_a_crash_loop_to_a_notified_incident(
     text = log_path.read_text()
     assert collector.returncode == 0 and "Traceback" not in text, text[-3000:]
     assert "stopped; intake" in text
+
+
+def test_a_worker_with_a_slack_token_posts_the_thread_to_slack(rig: Rig) -> None:
+    with FakeSlack() as slack:
+        rig.env.update(
+            AETH_SLACK_BOT_TOKEN="xoxb-test", AETH_SLACK_API_URL=slack.url, AETH_SLACK_DEFAULT_CHANNEL="C0INCIDENTS"
+        )
+        rig.worker()
+        rig.intake.hand_over(detection(), crash_snapshot(), None)
+        rig.wait(lambda: rig.all_notified(1), "the incident should end notified through Slack")
+        (incident,) = rig.store.list_incidents()
+        roots = [c for c in slack.posts("C0INCIDENTS") if "thread_ts" not in c.params]
+        assert len(roots) == 1 and incident.slack_channel == "C0INCIDENTS" and incident.slack_ts is not None
