@@ -50,7 +50,7 @@ def register(app: App, ctx: BotContext) -> None:
         ack()
         incident_id, _, action = body["actions"][0]["value"].partition(":")
         ctx.enqueue(DRY_RUN, {"incident_id": incident_id, "action": action, "user": body["user"]["id"]})
-        _tell(client, body, f"Dry-run of `{action}` queued; the result will be posted in the thread.")
+        _tell(client, body, f"Dry-run of `{action}` queued: its server-side commands will follow in the thread.")
 
     @app.action("aeth_wrong_cause")
     def wrong_cause(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

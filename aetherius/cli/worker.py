@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from aetherius.cli.pipeline_wiring import celery_enqueuer, open_store, worker_factory
+from aetherius.cli.pipeline_wiring import celery_enqueuer, open_store, retry_policy, worker_factory
 from aetherius.settings import Settings
 from tasks import runtime
 from tasks.reconciling import Reconciler
@@ -38,6 +38,10 @@ def worker(
     store = open_store(settings)  # migrates once here, before the pool processes start
     runtime.install(worker_factory(settings, rules_only=rules_only))
     celery, enqueue = celery_enqueuer(settings)
+    if settings.slack_bot_token:  # the answers to /aeth, buttons and reactions post to Slack
+        from aetherius.cli.slack_tasks import register_slack_tasks  # console-only workers need no slack_sdk
+
+        register_slack_tasks(celery, settings, retry_policy(settings))
     if reconcile:
         Reconciler(store, enqueue, interval_s=settings.reconcile_interval_s).start()
     argv = ["worker", "-Q", ",".join(wanted), "-c", str(concurrency), "-P", pool, "--loglevel", loglevel]
