@@ -82,6 +82,10 @@ class Sighting:
     severity: str = "warning"
 
 
+_REFRESH_MEMORY = 10_000
+"""Incidents whose last refresh time is kept before the stale ones are dropped."""
+
+
 class Intake:
     def __init__(
         self,
@@ -91,6 +95,7 @@ class Intake:
         *,
         clock: Callable[[], float] = time.monotonic,
         can_capture: Callable[[str], bool] = lambda cluster: False,
+        refresh_s: float = 10.0,
     ) -> None:
         self.store = store
         self.enqueue = enqueue
@@ -98,8 +103,11 @@ class Intake:
         self.clock = clock
         self.can_capture = can_capture
         """Whether the workers can read ``cluster``'s API (to capture a pod an alert names)."""
+        self.refresh_s = refresh_s
+        """Repeats refresh the incident's thread (count, last seen) at most this often per incident."""
         self.counters = IntakeCounters()
         self._lock = threading.Lock()
+        self._refreshed: dict[int, float] = {}
 
     # --- the two doors -----------------------------------------------------------------------------------------
 
@@ -124,7 +132,7 @@ class Intake:
         elif problem and taken.created:
             detail = {"pod": detection.pod, "error": redact_text(problem)}
             self.store.audit(actor="collector", kind=CAPTURE_FAILED, detail=detail, incident_id=incident_id)
-        self._enqueue(taken.work((ANALYZE, {"incident_id": incident_id})))
+        self._enqueue(taken.work((ANALYZE, {"incident_id": incident_id})) or self._refresh(taken))
 
     def receive_alerts(self, alerts: list[Alert]) -> None:
         """The AlertReceiver's sink: firing alerts are sightings; resolved ones resolve their incident."""
@@ -144,7 +152,7 @@ class Intake:
                     )
             else:
                 first = (ANALYZE, {"incident_id": taken.incident_id})
-            work += taken.work(first)
+            work += taken.work(first) or self._refresh(taken)
         self._enqueue(work)
 
     # --- steps -------------------------------------------------------------------------------------------------
@@ -165,6 +173,21 @@ class Intake:
         if not verdict.storm:
             return Taken(recorded.incident_id, True)
         return Taken(recorded.incident_id, True, self._roll_up(recorded.incident_id, verdict.scope, s))
+
+    def _refresh(self, taken: Taken) -> list[Job]:
+        """A repeat updates the thread's count and last-seen, at most once per ``refresh_s`` for each incident: an
+        event storm on one workload costs a handful of edits, not one per event (the notify stage ignores incidents
+        not posted yet, and sends storm members to their storm)."""
+        if taken.created:
+            return []
+        now = self.clock()
+        with self._lock:
+            if now - self._refreshed.get(taken.incident_id, -self.refresh_s) < self.refresh_s:
+                return []
+            self._refreshed[taken.incident_id] = now
+            if len(self._refreshed) > _REFRESH_MEMORY:
+                self._refreshed = {k: t for k, t in self._refreshed.items() if now - t < self.refresh_s}
+        return [(NOTIFY, {"incident_id": taken.incident_id})]
 
     def _roll_up(self, member_id: int, scope: str, s: Sighting) -> Recorded:
         namespace = scope.split("/", 1)[1] if "/" in scope else ""
