@@ -19,6 +19,7 @@ in the state it reached, for the reconciler and for people).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +27,11 @@ from celery import Celery
 
 from aetherius.errors import AetheriusError
 from aetherius.settings import Settings
+from collectors.telemetry import process_telemetry
 from tasks import runtime, stages
+from tasks.enqueuing import ENQUEUED_AT
 from tasks.policy import DeadLetter, RetryPolicy
-from tasks.routing import ANALYZE, APPROVAL_GRANTED, CAPTURE, NOTIFY, REMEDIATE, ROUTES
+from tasks.routing import ANALYZE, APPROVAL_GRANTED, CAPTURE, NOTIFY, REMEDIATE, ROUTES, queue_of
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +83,35 @@ def _remediate(approval_id: Any, incident_id: Any) -> str:
 def run_stage(task: Any, name: str, body: Callable[..., str], kwargs: dict[str, Any], policy: RetryPolicy) -> str:
     """Run one stage under the retry policy; a dead letter is written, never raised."""
     retries = int(task.request.retries or 0)
+    telemetry = process_telemetry()
+    enqueued = _enqueued_at(task.request)
+    if enqueued is not None and not retries:
+        telemetry.observe_queue_latency(queue_of(name), time.time() - enqueued)
+    started = time.perf_counter()
     try:
         outcome = body(**kwargs)
     except AetheriusError as err:
+        telemetry.error("worker", err)
         decision = policy.decide(err, retries)
         if isinstance(decision, DeadLetter):
             return park(name, kwargs, decision.reason)
         log.warning("%s%s failed (%s); retry %d in %.1fs", name, kwargs, err, retries + 1, decision.delay_s)
         raise task.retry(exc=err, countdown=decision.delay_s, max_retries=None) from None
+    if name == ANALYZE and outcome.startswith("diagnosed"):
+        telemetry.observe_diagnosis_latency(time.perf_counter() - started)
     log.info("%s%s: %s", name, kwargs, outcome)
     return outcome
+
+
+def _enqueued_at(request: Any) -> float | None:
+    """The publish time header (`tasks.enqueuing.ENQUEUED_AT`), wherever this Celery version puts custom headers."""
+    value = getattr(request, ENQUEUED_AT, None)
+    if value is None:
+        value = (getattr(request, "headers", None) or {}).get(ENQUEUED_AT)
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def park(name: str, kwargs: dict[str, Any], reason: str) -> str:

@@ -10,6 +10,7 @@ already in the state store, and the workers' reconciler enqueues it again once t
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 from kombu.exceptions import KombuError
@@ -17,6 +18,9 @@ from redis.exceptions import RedisError
 
 from aetherius.errors import StoreUnavailable
 from tasks.routing import queue_of
+
+ENQUEUED_AT = "aeth_enqueued_at"
+"""Message header: Unix time the job was published (queue latency = start time - this)."""
 
 
 class Enqueuer(Protocol):
@@ -31,7 +35,8 @@ class CeleryEnqueuer:
 
     def __call__(self, task: str, kwargs: dict[str, Any]) -> None:
         try:
-            self.celery.send_task(task, kwargs=kwargs, queue=queue_of(task))
+            headers = {ENQUEUED_AT: time.time()}  # the worker's queue-latency metric reads it
+            self.celery.send_task(task, kwargs=kwargs, queue=queue_of(task), headers=headers)
         except (KombuError, RedisError, OSError) as err:
             reason = f"{type(err).__name__}: {err}"
             raise StoreUnavailable(f"task broker unreachable, {task} not enqueued: {reason}") from err

@@ -37,6 +37,7 @@ from aetherius.store import Recorded, Store
 from collectors.alerts.alerts import Alert
 from collectors.kube.detecting import Detection
 from collectors.storms import StormControl
+from collectors.telemetry import process_telemetry
 from knowledge.redaction import redact_object, redact_text
 from tasks.enqueuing import Enqueuer
 from tasks.rollups import STORM_FAMILY, member_key, storm_workload
@@ -169,6 +170,7 @@ class Intake:
         if not recorded.created:
             return Taken(recorded.incident_id, False)
         self._bump("opened")
+        process_telemetry().incident_opened(s.cluster)
         verdict = self.storms.admit(s.cluster, s.namespace, self.clock())
         if not verdict.storm:
             return Taken(recorded.incident_id, True)

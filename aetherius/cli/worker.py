@@ -7,15 +7,46 @@ worker killed mid-task costs time, not incidents), then hands the process to Cel
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
+from celery.signals import worker_process_init
 
 from aetherius.cli.pipeline_wiring import celery_enqueuer, open_store, retry_policy, worker_factory
 from aetherius.settings import Settings
+from collectors.telemetry import MetricsExporter, process_telemetry
 from tasks import runtime
 from tasks.reconciling import Reconciler
 from tasks.routing import QUEUES
+
+log = logging.getLogger(__name__)
+
+
+def export_metrics(settings: Settings, pool: str) -> None:
+    """``/metrics`` for the worker: on ``AETH_METRICS_PORT`` for a threads/solo pool; with prefork each pool process
+    keeps its own counters, so process N of the pool serves them on port + 1 + N (its pool index, reused when a
+    process is replaced) and the main process, on the port itself, serves its own (the reconciler's errors)."""
+    port = settings.metrics_port
+    if port is None:
+        return
+    _serve_metrics(settings.metrics_host, port)
+    if pool != "prefork":
+        return
+
+    def in_pool_process(**_: object) -> None:
+        from billiard.process import current_process  # type: ignore[import-untyped]
+
+        _serve_metrics(settings.metrics_host, port + 1 + int(getattr(current_process(), "index", 0)))
+
+    worker_process_init.connect(in_pool_process, weak=False)
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    try:
+        MetricsExporter(process_telemetry(), host, port).start()
+    except OSError as err:  # a port in use costs the metrics, never the worker
+        log.warning("metrics exporter on %s:%d not started: %s", host, port, err)
 
 
 def worker(
@@ -44,5 +75,6 @@ def worker(
         register_slack_tasks(celery, settings, retry_policy(settings))
     if reconcile:
         Reconciler(store, enqueue, interval_s=settings.reconcile_interval_s).start()
+    export_metrics(settings, pool)
     argv = ["worker", "-Q", ",".join(wanted), "-c", str(concurrency), "-P", pool, "--loglevel", loglevel]
     celery.worker_main([*argv, "--without-gossip", "--without-mingle", "--without-heartbeat"])
