@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aetherius.quantities import format_bytes, format_cores, parse_quantity
+
 
 def _state(status: Mapping[str, Any]) -> str:
     for name in ("waiting", "running", "terminated"):
@@ -43,13 +45,21 @@ def describe_text(pod: Mapping[str, Any], events: Iterable[Mapping[str, Any]]) -
 
 
 def top_text(pod_metrics: Iterable[Mapping[str, Any]]) -> str:
-    """``metrics.k8s.io`` PodMetrics items → one line per container with CPU and memory usage."""
-    lines = ["POD/CONTAINER  CPU  MEMORY"]
+    """``metrics.k8s.io`` PodMetrics items → one line per container, CPU in cores/millicores and memory in binary
+    units like ``kubectl top`` (metrics-server reports nanocores and Ki), heaviest memory first."""
+    rows: list[tuple[float, str, str, str]] = []
     for item in pod_metrics:
         name = (item.get("metadata") or {}).get("name")
         for c in item.get("containers") or []:
             usage = c.get("usage") or {}
-            lines.append(f"{name}/{c.get('name')}  {usage.get('cpu', '-')}  {usage.get('memory', '-')}")
-    return (
-        "\n".join(lines) if len(lines) > 1 else "no metrics for pods in this namespace (is metrics-server installed?)"
-    )
+            cpu, memory = parse_quantity(usage.get("cpu")), parse_quantity(usage.get("memory"))
+            rows.append((
+                memory or 0.0, f"{name}/{c.get('name')}",
+                format_cores(cpu) if cpu is not None else "-", format_bytes(memory) if memory is not None else "-",
+            ))  # fmt: skip
+    if not rows:
+        return "no metrics for pods in this namespace (is metrics-server installed?)"
+    width = max(len(row[1]) for row in rows)
+    lines = [f"{'POD/CONTAINER':<{width}}  {'CPU':>6}  {'MEMORY':>8}"]
+    lines += [f"{who:<{width}}  {cpu:>6}  {mem:>8}" for _, who, cpu, mem in sorted(rows, key=lambda r: -r[0])]
+    return "\n".join(lines)

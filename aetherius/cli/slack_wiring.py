@@ -20,7 +20,7 @@ from bot.notifier import SlackNotifier
 from bot.outbox import Outbox
 from bot.pacing import RedisPacer
 from bot.ports import Enqueue
-from bot.readouts import describe_text
+from bot.readouts import describe_text, top_text
 from collectors.kube.clients import ClusterReader
 from tasks.routing import QUEUES
 
@@ -97,5 +97,4 @@ class KubeReads:
         return describe_text(reader.get_pod(namespace, pod), reader.list_pod_events(namespace, pod).objects)
 
     def top(self, cluster: str, namespace: str) -> str:
-        self._for(cluster)
-        raise ConfigurationError("`top pods` needs the metrics.k8s.io API, which the cluster reader does not read yet")
+        return top_text(self._for(cluster).list_pod_metrics(namespace))

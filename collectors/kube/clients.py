@@ -73,6 +73,7 @@ class ClusterReader:
         self._batch = client.BatchV1Api(api)
         self._events = client.EventsV1Api(api)
         self._storage = client.StorageV1Api(api)
+        self._custom = client.CustomObjectsApi(api)
         self._getters: dict[str, Callable[..., Any]] = {
             "pods": self._core.read_namespaced_pod,
             "nodes": self._core.read_node,
@@ -171,6 +172,14 @@ class ClusterReader:
         return data.decode("utf-8", errors="replace")
 
     # --- gatherers of optional evidence ---------------------------------------------------------------------------
+
+    def list_pod_metrics(self, namespace: str) -> list[KubeObject]:
+        """Current usage of the namespace's pods from metrics-server (``metrics.k8s.io/v1beta1`` PodMetrics)."""
+        body = self._json(
+            self._custom.list_namespaced_custom_object, "list", f"pod metrics in {namespace}",
+            "metrics.k8s.io", "v1beta1", namespace, "pods",
+        )  # fmt: skip
+        return [item for item in body.get("items") or [] if isinstance(item, dict)]
 
     def get_pod(self, namespace: str, name: str) -> KubeObject:
         return self.get("pods", name, namespace)

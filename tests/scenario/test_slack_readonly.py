@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from aetherius.cli.slack_wiring import KubeReads
 from aetherius.settings import Settings
 from bot.answering import answer_read
+from bot.readouts import top_text
 from tests import builders
 from tests.fakes.kube import FakeKube
 from tests.fakes.slack import FakeSlack
@@ -78,3 +79,27 @@ def test_a_cluster_this_worker_cannot_read_is_refused_in_one_line(reads: KubeRea
     client = WebClient(token="xoxb-test", base_url=slack.url)
     assert answer_read(reads, client, _job("top", cluster="eu-9")) == "error"
     assert "not 'eu-9'" in slack.calls("chat.postEphemeral")[0].params["text"]
+
+
+def pod_metrics(name: str, cpu: str, memory: str) -> dict[str, object]:
+    return {
+        "apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
+        "metadata": {"name": name, "namespace": "shop"}, "window": "30s", "timestamp": "2025-03-02T10:15:00Z",
+        "containers": [{"name": "api", "usage": {"cpu": cpu, "memory": memory}}],
+    }  # fmt: skip
+
+
+def test_top_reads_metrics_server_and_shows_the_heaviest_pod_first(
+    reads: KubeReads, kube: FakeKube, slack: FakeSlack
+) -> None:
+    kube.create(pod_metrics("cart-5f6d7c8b9-aaaaa", "250000000n", "131072Ki"))
+    kube.create(pod_metrics("orders-5f6d7c8b9-bbbbb", "1500m", "1048576Ki"))
+    client = WebClient(token="xoxb-test", base_url=slack.url)
+    assert answer_read(reads, client, _job("top", pod="")) == "inline"
+    text = slack.posts("C1")[-1].params["text"]
+    orders, cart = text.index("orders-5f6d7c8b9-bbbbb/api"), text.index("cart-5f6d7c8b9-aaaaa/api")
+    assert orders < cart and "1500m" in text and "1Gi" in text and "250m" in text and "128Mi" in text
+
+
+def test_top_in_a_namespace_without_metrics_says_why() -> None:
+    assert "metrics-server" in top_text([])
