@@ -10,6 +10,7 @@ import os
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from aetherius import __version__
 from aetherius.cli import cases, demo, diagnose
@@ -19,7 +20,7 @@ from aetherius.cli import run as run_cli
 from aetherius.cli import serve as serve_cli
 from aetherius.cli import snapshot as snapshot_cli
 from aetherius.cli import worker as worker_cli
-from aetherius.errors import AetheriusError
+from aetherius.errors import AetheriusError, ConfigurationError
 from aetherius.settings import Settings
 
 app = typer.Typer(
@@ -43,7 +44,12 @@ app.command("serve")(serve_cli.serve)
 
 @app.callback()
 def _settings(ctx: typer.Context) -> None:
-    ctx.obj = Settings()
+    try:
+        ctx.obj = Settings()
+    except ValidationError as err:  # one line naming the variable, not pydantic's multi-line report
+        first = err.errors()[0]
+        name = "AETH_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise ConfigurationError(f"{name}: {first['msg']} ({err.error_count()} setting(s) invalid)") from None
 
 
 @app.command()
