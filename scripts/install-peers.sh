@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real peers for end-to-end tests, from Debian packages: Prometheus, Alertmanager and kubectl.
+# Real peers for end-to-end tests, from Debian packages: Prometheus, Alertmanager, kubectl, and redis-server (the
+# Celery tests start and kill their own instance on a spare port).
 # Best effort: without root or apt, tests that need them skip and say why. Never starts the packaged services
 # (tests run their own instances on spare ports).
 set -uo pipefail
@@ -7,8 +8,9 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "peers present: prometheus, alertmanager, kubectl"
+  echo "peers present: prometheus, alertmanager, kubectl, redis-server"
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
