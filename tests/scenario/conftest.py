@@ -1,10 +1,16 @@
-"""Shared fixtures for scenario tests: the real MiniLM model, loaded once for the whole session."""
+"""Shared fixtures for scenario tests: the real MiniLM model (loaded once per session), a fake Slack Web API
+server, and a state store in SQLite. A test module that needs another shape defines its own fixture of that name."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from aetherius.store import Store
 from knowledge.embedding import Embedder, get_embedder
+from tests.fakes.slack import FakeSlack
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -16,3 +22,16 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return get_embedder()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path}/aetherius.db")
+    yield opened
+    opened.close()

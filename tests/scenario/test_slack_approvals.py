@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,13 +24,6 @@ def slack() -> Iterator[FakeSlack]:
     with FakeSlack() as server:
         server.set_group("S_ONCALL", ["U_CAT"])
         yield server
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path}/aetherius.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -22,19 +22,6 @@ pytestmark = [pytest.mark.scenario]
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path}/aetherius.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def cases(tmp_path: Path, embedder: Embedder) -> CaseStore:
     return CaseStore.open(Settings(data_dir=tmp_path / "chroma-home"), embedder)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from slack_sdk import WebClient
 
@@ -22,12 +20,6 @@ POD = "orders-5f6d7c8b9-k2x4p"
 LOG = "\n".join(
     [f"line {i}: handled request" for i in range(300)] + ["DATABASE_URL=postgres://orders:s3cr3t-Passw0rd@db:5432/o"]
 )
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
 
 
 @pytest.fixture

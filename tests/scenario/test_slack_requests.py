@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,19 +14,6 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_world import CHANNEL, SlackWorld, open_incident, sign
 
 pytestmark = [pytest.mark.scenario]
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path}/aetherius.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
