@@ -52,7 +52,11 @@ class SlackSide:
 
     @cached_property
     def notifier(self) -> SlackNotifier:
-        return slack_notifier(self.settings, self.store, self.client)
+        """The pipeline's own Slack notifier when it has one (one outbox per process), else a new one."""
+        existing = runtime.pipeline().notifier
+        return (
+            existing if isinstance(existing, SlackNotifier) else slack_notifier(self.settings, self.store, self.client)
+        )
 
     @cached_property
     def cases(self) -> CaseStore:
