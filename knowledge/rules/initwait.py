@@ -20,6 +20,8 @@ _WAITING = re.compile(
     re.IGNORECASE,
 )
 _TARGET = re.compile(r"(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*):(?P<port>\d{2,5})\b", re.IGNORECASE)
+_HOSTLIKE = re.compile(r"[a-z][\w.-]*$|\d{1,3}(?:\.\d{1,3}){3}$", re.IGNORECASE)
+"""A name starting with a letter, or an IPv4 address: never the ``2025-03-02T10`` of a timestamp's ``10:15``."""
 _VOLATILE = re.compile(r"\d+")
 _MIN_REPEATS = 5
 _MIN_WAIT_S = 120.0
@@ -43,7 +45,7 @@ def init_waits_for_dependency(sig: Signals) -> list[Finding]:
     if repeats < _MIN_REPEATS:
         return []
     line = next(text for text in reversed(waiting) if _VOLATILE.sub("#", text) == shape)
-    target = _TARGET.search(line)
+    target = next((m for m in _TARGET.finditer(line) if _HOSTLIKE.match(m["host"])), None)
     minutes = f" for {init.running_for_s / 60:.0f} min" if init.running_for_s else ""
     return [
         finding(

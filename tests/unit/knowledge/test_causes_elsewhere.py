@@ -120,3 +120,9 @@ def test_a_panic_whose_message_is_a_refused_connection_is_network_not_a_crash() 
     )
     doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=101)]), logs=[b.log(text)])
     assert verdict(doc)[0] == "network"
+
+
+def test_the_waited_for_target_is_the_host_not_a_timestamp() -> None:
+    lines = [f"2025-03-02T10:{m:02d}:00Z waiting for 10.0.4.7:3306" for m in range(12)]
+    _, facts = verdict(init_waiting("\n".join(lines)))
+    assert (facts["host"], facts["port"]) == ("10.0.4.7", 3306)
