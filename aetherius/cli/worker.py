@@ -1,4 +1,5 @@
-"""``aeth worker``: a Celery worker for the pipeline's stage queues, with the store reconciler beside it.
+"""``aeth worker``: a Celery worker for the pipeline's stage queues, with the store reconciler beside it, run under a
+small supervisor that restarts it whenever it exits (`aetherius.cli.supervise`).
 
 The worker process installs how its pool processes build their `Pipeline` (`tasks.runtime`), starts the
 reconciler (its first pass re-enqueues every incident waiting in the store, so a broker that lost its queue or a
@@ -8,12 +9,15 @@ worker killed mid-task costs time, not incidents), then hands the process to Cel
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Annotated
 
 import typer
 from celery.signals import worker_process_init
 
 from aetherius.cli.pipeline_wiring import celery_enqueuer, open_store, retry_policy, worker_factory
+from aetherius.cli.supervise import Supervisor
 from aetherius.settings import Settings
 from collectors.telemetry import MetricsExporter, process_telemetry
 from tasks import runtime
@@ -21,6 +25,8 @@ from tasks.reconciling import Reconciler
 from tasks.routing import QUEUES
 
 log = logging.getLogger(__name__)
+_CHILD = "AETH_SUPERVISED_WORKER"
+"""Set in the environment of the worker a supervisor started, so that it does not supervise itself."""
 
 
 def export_metrics(settings: Settings, pool: str) -> None:
@@ -57,6 +63,9 @@ def worker(
     rules_only: Annotated[bool, typer.Option(help="Diagnose by rules only (no similar-case model).")] = False,
     reconcile: Annotated[bool, typer.Option(help="Re-enqueue incidents stuck in the store.")] = True,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    supervise: Annotated[
+        bool, typer.Option(help="Restart the Celery worker whenever it exits (e.g. after a broker restart).")
+    ] = True,
 ) -> None:
     """Run a Celery worker for the capture, analyze, notify and remediate queues (broker: AETH_BROKER_URL)."""
     settings: Settings = ctx.obj
@@ -66,6 +75,11 @@ def worker(
         raise typer.BadParameter(f"unknown queue(s) {unknown or queues!r}; choose from {', '.join(QUEUES)}")
     if pool not in ("prefork", "threads", "solo"):
         raise typer.BadParameter(f"unknown pool {pool!r}; choose prefork, threads or solo", param_hint="--pool")
+    if supervise and os.environ.get(_CHILD) != "1":
+        os.environ[_CHILD] = "1"  # the child runs the worker itself
+        supervisor = Supervisor([sys.executable, "-m", "aetherius.cli.main", *sys.argv[1:]])
+        supervisor.install_signal_handlers()
+        raise typer.Exit(supervisor.run())
     store = open_store(settings)  # migrates once here, before the pool processes start
     runtime.install(worker_factory(settings, rules_only=rules_only))
     celery, enqueue = celery_enqueuer(settings)
