@@ -9,6 +9,7 @@ in the store, the one place both processes share.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -219,3 +220,18 @@ def test_a_worker_with_a_slack_token_posts_the_thread_to_slack(rig: Rig) -> None
         (incident,) = rig.store.list_incidents()
         roots = [c for c in slack.posts("C0INCIDENTS") if "thread_ts" not in c.params]
         assert len(roots) == 1 and incident.slack_channel == "C0INCIDENTS" and incident.slack_ts is not None
+
+
+def test_a_celery_worker_that_dies_is_restarted_by_aeth_worker_and_finishes_the_work(rig: Rig) -> None:
+    supervisor = rig.worker()
+    assert supervisor.process is not None
+    children = Path(f"/proc/{supervisor.process.pid}/task/{supervisor.process.pid}/children")
+    assert wait_until(lambda: children.read_text().split() != [], timeout=10)
+    celery_main = int(children.read_text().split()[0])
+    rig.intake.hand_over(detection("before"), crash_snapshot("before-7d9f8c6b5-x2k4q"), None)
+    rig.wait(lambda: rig.all_notified(1), "the first incident should be handled")
+    os.kill(celery_main, signal.SIGKILL)  # the Celery worker, not its supervisor
+    assert wait_until(lambda: children.read_text().split() not in ([], [str(celery_main)]), timeout=30)
+    rig.intake.hand_over(detection("after"), crash_snapshot("after-7d9f8c6b5-x2k4q"), None)
+    rig.wait(lambda: rig.all_notified(2), "the restarted worker should handle the next incident")
+    assert "restarting it in" in supervisor.log()
