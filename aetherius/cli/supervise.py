@@ -11,14 +11,21 @@ are passed on to the child, and then we stop too.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 
 log = logging.getLogger(__name__)
+
+CHILD_ENV = "AETH_SUPERVISED_WORKER"
+"""Set in the environment of the worker a supervisor started, so that it does not supervise itself."""
+USAGE_ERROR = 2
+"""The exit code of a bad command line or setting: restarting cannot fix it, so the supervisor stops too."""
 
 Spawn = Callable[[Sequence[str]], "subprocess.Popen[bytes]"]
 
@@ -37,11 +44,15 @@ class Supervisor:
         max_delay_s: float = 30.0,
         healthy_after_s: float = 60.0,
         max_restarts: int | None = None,
+        max_quick_failures: int = 10,
     ) -> None:
         self.command = list(command)
         self.spawn = spawn
         self.first_delay_s, self.max_delay_s, self.healthy_after_s = first_delay_s, max_delay_s, healthy_after_s
         self.max_restarts = max_restarts
+        self.max_quick_failures = max_quick_failures
+        """Exits in a row, each before ``healthy_after_s``, after which we give up and exit too (a broken install,
+        a closed stdout): the platform's own restart policy, with its own back-off, takes it from there."""
         self.restarts = 0
         self.delays: list[float] = []
         """The back-off chosen before each restart, in order."""
@@ -58,16 +69,20 @@ class Supervisor:
     def run(self) -> int:
         """Run the child until a stop is asked for (its exit code is returned) or ``max_restarts`` is used up."""
         delay = self.first_delay_s
+        quick_failures = 0
         while True:
             started = time.monotonic()
             self._child = self.spawn(self.command)
             code = self._child.wait()
-            if self._stopping.is_set():
+            if self._stopping.is_set() or code == USAGE_ERROR:
                 return code
-            if self.max_restarts is not None and self.restarts >= self.max_restarts:
-                log.error("worker exited with %s; %d restarts used up, giving up", code, self.restarts)
-                return code or 1
-            delay = self.first_delay_s if time.monotonic() - started >= self.healthy_after_s else delay
+            healthy = time.monotonic() - started >= self.healthy_after_s
+            quick_failures = 0 if healthy else quick_failures + 1
+            used_up = self.max_restarts is not None and self.restarts >= self.max_restarts
+            if used_up or quick_failures >= self.max_quick_failures:
+                log.error("worker exited with %s after %d restarts; giving up", code, self.restarts)
+                return code if code and code > 0 else 1
+            delay = self.first_delay_s if healthy else delay
             log.warning("worker exited with %s; restarting it in %.1fs", code, delay)
             self.delays.append(delay)
             if self._stopping.wait(delay):
@@ -81,3 +96,17 @@ class Supervisor:
 
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
+
+
+def supervise_worker_if_asked(argv: Sequence[str]) -> int | None:
+    """Supervise ``aeth worker ARGS`` (the same command in a child) and return its exit code; ``None`` when
+    ``argv`` is another command, asks for help, says ``--no-supervise``, or already runs under a supervisor."""
+    if argv[:1] != ["worker"] or os.environ.get(CHILD_ENV) == "1":
+        return None
+    if any(arg in ("--no-supervise", "--help", "-h") for arg in argv):
+        return None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s aeth-supervisor: %(message)s")
+    os.environ[CHILD_ENV] = "1"
+    supervisor = Supervisor([sys.executable, "-m", "aetherius.cli.main", *argv])
+    supervisor.install_signal_handlers()
+    return supervisor.run()

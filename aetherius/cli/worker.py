@@ -9,15 +9,12 @@ worker killed mid-task costs time, not incidents), then hands the process to Cel
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from typing import Annotated
 
 import typer
 from celery.signals import worker_process_init
 
 from aetherius.cli.pipeline_wiring import celery_enqueuer, open_store, retry_policy, worker_factory
-from aetherius.cli.supervise import Supervisor
 from aetherius.settings import Settings
 from collectors.telemetry import MetricsExporter, process_telemetry
 from tasks import runtime
@@ -25,8 +22,6 @@ from tasks.reconciling import Reconciler
 from tasks.routing import QUEUES
 
 log = logging.getLogger(__name__)
-_CHILD = "AETH_SUPERVISED_WORKER"
-"""Set in the environment of the worker a supervisor started, so that it does not supervise itself."""
 
 
 def export_metrics(settings: Settings, pool: str) -> None:
@@ -75,11 +70,7 @@ def worker(
         raise typer.BadParameter(f"unknown queue(s) {unknown or queues!r}; choose from {', '.join(QUEUES)}")
     if pool not in ("prefork", "threads", "solo"):
         raise typer.BadParameter(f"unknown pool {pool!r}; choose prefork, threads or solo", param_hint="--pool")
-    if supervise and os.environ.get(_CHILD) != "1":
-        os.environ[_CHILD] = "1"  # the child runs the worker itself
-        supervisor = Supervisor([sys.executable, "-m", "aetherius.cli.main", *sys.argv[1:]])
-        supervisor.install_signal_handlers()
-        raise typer.Exit(supervisor.run())
+    del supervise  # acted on by the entry point (aetherius.cli.main) before this command runs
     store = open_store(settings)  # migrates once here, before the pool processes start
     runtime.install(worker_factory(settings, rules_only=rules_only))
     celery, enqueue = celery_enqueuer(settings)

@@ -34,3 +34,13 @@ def test_a_child_that_ran_long_enough_restarts_after_the_first_delay_again() -> 
     )  # fmt: skip
     supervisor.run()
     assert supervisor.restarts == 3 and supervisor.delays == [0.01, 0.01, 0.01]  # a healthy run resets the back-off
+
+
+def test_a_usage_error_is_not_restarted() -> None:
+    supervisor = Supervisor([sys.executable, "-c", "raise SystemExit(2)"], first_delay_s=0.01)
+    assert supervisor.run() == 2 and supervisor.restarts == 0
+
+
+def test_a_child_that_dies_at_once_every_time_is_given_up_on() -> None:
+    supervisor = Supervisor([sys.executable, "-c", "raise SystemExit(5)"], first_delay_s=0.001, max_quick_failures=4)
+    assert supervisor.run() == 5 and supervisor.restarts == 3
