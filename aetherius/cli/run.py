@@ -28,6 +28,7 @@ from collectors.alerts.receiving import AlertReceiver
 from collectors.kube import CapturingSink, ClusterReader, Watcher
 from collectors.prometheus import PrometheusSource
 from collectors.service import CollectorService
+from collectors.telemetry import process_telemetry
 from tasks.intake import Intake
 from tasks.reconciling import Reconciler
 
@@ -56,7 +57,8 @@ def collect(ctx: typer.Context, kubeconfig: Kubeconfig = None, context: Context 
         sys.stderr.write(f"error: {one_line(err)}\n")
         raise typer.Exit(1) from None
     intake = build_intake(settings, store, enqueue)
-    service = CollectorService(reader, _sink(settings, reader, intake), settings, store)
+    # the process's telemetry: the intake counts incidents opened into it, the service exports it
+    service = CollectorService(reader, _sink(settings, reader, intake), settings, store, telemetry=process_telemetry())
     _on_signals(service.stop)
     sys.stderr.write(f"collecting cluster {settings.cluster_name} → {settings.broker_url}\n")
     try:

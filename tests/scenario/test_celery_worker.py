@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,8 @@ def test_aeth_collect_and_aeth_worker_take_a_crash_loop_to_a_notified_incident(
     kube.create(builders.pod(statuses=[builders.crashlooping()]))
     kube.set_log("shop", "api-7d9f8c6b5-x2k4q", "api", "KeyError: 'DATABASE_URL'\n", previous=True)
     rig.worker()
-    env = {**rig.env, "AETH_LEADER_ELECTION": "false", "AETH_METRICS_PORT": str(free_port()), "AETH_HEARTBEAT_S": "1"}
+    metrics_port = free_port()
+    env = {**rig.env, "AETH_LEADER_ELECTION": "false", "AETH_METRICS_PORT": str(metrics_port), "AETH_HEARTBEAT_S": "1"}
     command = [sys.executable, "-m", "aetherius.cli.main", "collect", "--kubeconfig", str(kube_settings.kubeconfig)]
     log_path = rig.tmp_path / "collect.log"
     with log_path.open("wb") as log:
@@ -201,6 +203,9 @@ def test_aeth_collect_and_aeth_worker_take_a_crash_loop_to_a_notified_incident(
         assert (incident.workload, incident.cluster) == ("Deployment/api", "test")
         assert rig.store.latest_snapshot(incident.id) is not None  # captured by the collector at detection time
         assert wait_until(lambda: [c.name for c in rig.store.list_clusters()] == ["test"], timeout=10)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as response:
+            scraped = response.read().decode()
+        assert 'aetherius_incidents_opened_total{cluster="test"} 1.0' in scraped
     finally:
         collector.send_signal(signal.SIGTERM)
         collector.wait(30)
