@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -13,9 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from aetherius.settings import Settings
 from aetherius.store import Store
@@ -26,12 +23,12 @@ from collectors.service import CollectorService
 from collectors.telemetry import Telemetry
 from tests.fakes import wait_until
 from tests.fakes.kube import FakeKube
+from tests.scenario.test_pipeline_parts import store_at
 
 pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = [pytest.mark.scenario, pytest.mark.timeout(120)]
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-PG_ADMIN = os.environ.get("AETH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def test_a_cluster_is_stale_once_its_heartbeat_is_older_than_the_limit() -> None:
@@ -50,26 +47,8 @@ def test_a_cluster_is_stale_once_its_heartbeat_is_older_than_the_limit() -> None
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    with store_at(request.param, tmp_path) as (opened, _):
         yield opened
-        opened.close()
-        return
-    admin = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
-    conninfo = f"host={admin.host} port={admin.port or 5432} user={admin.username} dbname={admin.database}"
-    try:
-        connection = psycopg.connect(conninfo, connect_timeout=3, autocommit=True)
-    except psycopg.OperationalError as err:
-        pytest.skip(f"PostgreSQL not reachable at {admin.render_as_string()}: {str(err).strip().splitlines()[0]}")
-    name = f"aeth_registry_{secrets.token_hex(4)}"
-    connection.execute(f"CREATE DATABASE {name}")
-    try:
-        opened = Store.open(admin.set(database=name))
-        yield opened
-        opened.close()
-    finally:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.close()
 
 
 def test_heartbeats_register_the_cluster_and_a_new_leader_is_audited(store: Store) -> None:

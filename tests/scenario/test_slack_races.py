@@ -6,50 +6,28 @@ Also: the periodic sweep expires approvals nobody decided and turns their button
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from aetherius.store import Store
 from bot.deciding import expire_overdue
 from bot.ports import APPROVED
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_world import SlackWorld, diagnosis, open_incident
+from tests.scenario.test_pipeline_parts import store_at
 
 pytestmark = [pytest.mark.scenario]
-PG_ADMIN = os.environ.get("AETH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 APPROVERS = {"prod/*": ["U_ANN", "U_BEN", "U_CAT", "U_DAN"]}
-
-
-def _admin(sql: str) -> None:
-    url = make_url(PG_ADMIN).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True, connect_timeout=3) as connection:
-        connection.execute(sql.encode())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path}/aetherius.db")
+    with store_at(request.param, tmp_path) as (opened, _):
         yield opened
-        opened.close()
-        return
-    name = f"aeth_slack_{secrets.token_hex(6)}"
-    try:
-        _admin(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as err:
-        pytest.skip(f"PostgreSQL not reachable: {str(err).strip().splitlines()[0]}")
-    opened = Store.open(make_url(PG_ADMIN).set(drivername="postgresql+psycopg", database=name))
-    yield opened
-    opened.close()
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
