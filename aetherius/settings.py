@@ -6,6 +6,7 @@ Every field can be set with an ``AETH_`` environment variable (``AETH_DATA_DIR``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     )
     embed_max_tokens: int = Field(
         default=128, ge=16, le=512, description="Tokens of an incident signature the embedding model reads."
+    )
+    embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto", description="Embedding arithmetic; auto: bfloat16 where the CPU has native bf16 (AMX/AVX512)."
     )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default: embedded store.")
     chroma_collection: str = Field(default="aetherius-cases")

@@ -52,13 +52,12 @@ _WORKER: dict[str, object] = {}
 def _pinned_worker(cores: Queue[int]) -> None:
     """A process pinned to one core (so torch uses one thread), with its own warm engine and case store."""
     os.sched_setaffinity(0, {cores.get()})
-    from aetherius.cli.wiring import open_case_store
-    from knowledge.embedding import get_embedder
+    from aetherius.cli.wiring import embedder_for, open_case_store
 
     tmp = tempfile.mkdtemp(prefix="aeth-bench-")
     settings = Settings(data_dir=Path(tmp))
     engine = DiagnosisEngine(
-        get_embedder(settings.model_path, settings.embed_max_tokens),
+        embedder_for(settings),
         open_case_store(settings),
         similar_cases=settings.similar_cases,
     )
@@ -101,13 +100,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=min(2, len(os.sched_getaffinity(0))))
     args = parser.parse_args()
 
-    from aetherius.cli.wiring import open_case_store
-    from knowledge.embedding import get_embedder
+    from aetherius.cli.wiring import embedder_for, open_case_store
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         t0 = time.perf_counter()
-        embedder = get_embedder(settings.model_path, settings.embed_max_tokens)
+        embedder = embedder_for(settings)
         store = open_case_store(settings)
         setup_s = time.perf_counter() - t0
         engine = DiagnosisEngine(embedder, store, similar_cases=settings.similar_cases)
@@ -147,6 +145,7 @@ def main() -> None:
         "samples": len(single),
         "setup_s": round(setup_s, 2),
         "torch_threads": __import__("torch").get_num_threads(),
+        "embed_precision": embedder.precision,
         "floor_embed_p50_ms": round(pct(floor, 50) * ms, 2),
         "floor_embed_p99_ms": round(pct(floor, 99) * ms, 2),
         "diagnosis_p50_ms": round(pct(single, 50) * ms, 2),

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -30,10 +30,18 @@ MAX_TOKENS = 128
 labelled corpora (130 snapshots, 2 cores), share of incidents whose most similar past case has the right category
 (top-5 precision): 256 tokens 68.6% (52.9%), 160: 69.5% (52.9%), 128: 69.5% (54.1%) at ~11 ms a text."""
 
+Precision = Literal["float32", "bfloat16"]
+PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
+"""``AETH_EMBED_PRECISION``. ``bfloat16`` runs the model's matrix products in bf16 under ``torch.autocast`` (layer norm,
+softmax and pooling stay float32). Measured on the labelled corpora (640 signatures, chunks of 64, 2 cores of a
+Xeon with AMX): float32 95-102 texts/s, bfloat16 261-274 texts/s; cosine between the two embeddings of a text
+min 0.99997, mean 0.99999, and the same top-1 similar-case category rate and top-5 precision. Without native bf16
+(no AMX/AVX512-BF16) bf16 is emulated and slower, so ``auto`` picks it only where the CPU has it."""
+
 _LOCK = threading.Lock()
 _MODELS: dict[str, SentenceTransformer] = {}
 _MODEL_LOCKS: dict[str, threading.Lock] = {}
-_EMBEDDERS: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
+_EMBEDDERS: dict[tuple[str, int, str], SentenceTransformerEmbedder] = {}
 
 
 class Embedder(Protocol):
@@ -41,6 +49,7 @@ class Embedder(Protocol):
 
     dimension: int
     max_tokens: int
+    precision: Precision
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
 
@@ -71,6 +80,25 @@ def cpu_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices natively (AMX tiles or AVX512-BF16), as torch itself detects it."""
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def resolve_precision(requested: str) -> Precision:
+    """The precision to embed with: ``auto`` becomes bfloat16 on CPUs with native bf16, float32 elsewhere."""
+    if requested == "float32":
+        return "float32"
+    if requested == "bfloat16":
+        return "bfloat16"
+    if requested == "auto":
+        return "bfloat16" if native_bf16() else "float32"
+    raise ConfigurationError(f"embedding precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
 
 
 def _go_offline() -> None:
@@ -118,9 +146,12 @@ class SentenceTransformerEmbedder:
     """Embeds with a local sentence-transformers model; instances for one path share one loaded model (and its lock:
     fast tokenizers are not safe to share between threads mid-call, "Already borrowed")."""
 
-    def __init__(self, model_path: str | Path | None = None, max_tokens: int = MAX_TOKENS) -> None:
+    def __init__(
+        self, model_path: str | Path | None = None, max_tokens: int = MAX_TOKENS, precision: str = "auto"
+    ) -> None:
         if max_tokens < 16:
             raise ConfigurationError(f"embedding max tokens must be at least 16, not {max_tokens}")
+        self.precision: Precision = resolve_precision(precision)
         self.model_path = resolve_model_path(model_path)
         self._model = load_model(self.model_path)
         self._encode_lock = _MODEL_LOCKS[str(self.model_path)]
@@ -134,7 +165,10 @@ class SentenceTransformerEmbedder:
         """One unit-length float32 row per text, in order."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._encode_lock:
+        import torch  # already imported by the model load; a dict lookup here
+
+        bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+        with self._encode_lock, bf16:
             self._model.max_seq_length = self.max_tokens
             vectors = self._model.encode(
                 list(texts),
@@ -146,14 +180,15 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def get_embedder(model_path: str | None = None, max_tokens: int = MAX_TOKENS) -> Embedder:
+def get_embedder(model_path: str | None = None, max_tokens: int = MAX_TOKENS, precision: str = "auto") -> Embedder:
     """The process-wide embedder for ``model_path`` (``Settings.model_path``; default: the packaged MiniLM) reading
-    up to ``max_tokens`` tokens a text (``Settings.embed_max_tokens``)."""
-    key = (str(resolve_model_path(model_path)), max_tokens)
+    up to ``max_tokens`` tokens a text (``Settings.embed_max_tokens``) in ``precision``
+    (``Settings.embed_precision``)."""
+    key = (str(resolve_model_path(model_path)), max_tokens, resolve_precision(precision))
     with _LOCK:
         embedder = _EMBEDDERS.get(key)
     if embedder is None:
-        created = SentenceTransformerEmbedder(key[0], max_tokens)  # loads outside _LOCK; load_model locks
+        created = SentenceTransformerEmbedder(*key)  # loads outside _LOCK; load_model locks
         with _LOCK:
             embedder = _EMBEDDERS.setdefault(key, created)
     return embedder

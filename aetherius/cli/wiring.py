@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aetherius.settings import Settings
 from knowledge.caselib import load_seed_cases
 from knowledge.casestore import CaseStore
-from knowledge.embedding import get_embedder
+from knowledge.embedding import Embedder, get_embedder
 
 if TYPE_CHECKING:
     from knowledge.engine import DiagnosisEngine
@@ -26,13 +26,18 @@ def _store_key(settings: Settings) -> tuple[str, str, str]:
     return where, settings.chroma_collection, settings.model_path or ""
 
 
+def embedder_for(settings: Settings) -> Embedder:
+    """The process-wide embedder configured by ``settings`` (model, tokens read, precision)."""
+    return get_embedder(settings.model_path, settings.embed_max_tokens, settings.embed_precision)
+
+
 def open_case_store(settings: Settings) -> CaseStore:
     """The case store of ``settings`` with the seed cases indexed (new or changed ones only)."""
     key = _store_key(settings)
     with _LOCK:
         store = _STORES.get(key)
         if store is None:
-            store = CaseStore.open(settings, get_embedder(settings.model_path, settings.embed_max_tokens))
+            store = CaseStore.open(settings, embedder_for(settings))
             store.ensure_indexed(load_seed_cases())
             _STORES[key] = store
         return store
@@ -46,7 +51,7 @@ def build_engine(settings: Settings, *, with_cases: bool = True) -> DiagnosisEng
         return DiagnosisEngine(None, None, similar_cases=settings.similar_cases, unknown_below=settings.unknown_below)
     store = open_case_store(settings)
     return DiagnosisEngine(
-        get_embedder(settings.model_path, settings.embed_max_tokens),
+        embedder_for(settings),
         store,
         similar_cases=settings.similar_cases,
         unknown_below=settings.unknown_below,

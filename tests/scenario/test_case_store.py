@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from aetherius.cases import Case
@@ -16,7 +17,13 @@ from aetherius.errors import CaseError, ConfigurationError, StoreUnavailable
 from aetherius.settings import Settings
 from knowledge.caselib import SEED_DIR, load_seed_cases
 from knowledge.casestore import CaseStore
-from knowledge.embedding import Embedder, SentenceTransformerEmbedder, get_embedder
+from knowledge.embedding import (
+    Embedder,
+    SentenceTransformerEmbedder,
+    get_embedder,
+    native_bf16,
+    resolve_precision,
+)
 
 pytestmark = [pytest.mark.scenario]
 
@@ -165,6 +172,32 @@ def test_the_model_is_loaded_once_per_process(embedder: Embedder) -> None:
     vectors = embedder.embed(["one", "two"])
     assert vectors.dtype == np.float32 and vectors.shape == (2, embedder.dimension)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_bfloat16_and_float32_embeddings_of_a_text_agree_and_share_one_loaded_model() -> None:
+    texts = ["container app terminated OOMKilled exit code <n>", "Back-off pulling image registry/app:<tag>", "x"]
+    exact = get_embedder(precision="float32")
+    fast = get_embedder(precision="bfloat16")
+    assert (exact.precision, fast.precision) == ("float32", "bfloat16")
+    assert isinstance(exact, SentenceTransformerEmbedder) and isinstance(fast, SentenceTransformerEmbedder)
+    assert exact._model is fast._model
+    a, b = exact.embed(texts), fast.embed(texts)
+    assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert not np.array_equal(a, b), "bf16 arithmetic should change the last digits, or it did not run"
+    assert (a * b).sum(axis=1).min() > 0.999
+
+
+def test_auto_precision_is_bfloat16_only_where_the_cpu_multiplies_bf16_natively() -> None:
+    assert resolve_precision("auto") == ("bfloat16" if native_bf16() else "float32")
+    assert resolve_precision("float32") == "float32"
+    with pytest.raises(ConfigurationError, match="auto, float32, bfloat16"):
+        resolve_precision("int4")
+
+
+def test_an_unknown_precision_in_the_environment_is_a_clear_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AETH_EMBED_PRECISION", "fp8")
+    with pytest.raises(ValidationError, match="embed_precision"):
+        Settings()
 
 
 def test_an_unreachable_chroma_server_is_store_unavailable(tmp_path: Path, embedder: Embedder) -> None:
