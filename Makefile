@@ -37,6 +37,7 @@ unit: install
 
 bench: install
 	$(BIN)/python benchmarks/diagnose.py
+	$(BIN)/python benchmarks/similarity.py
 	$(BIN)/python benchmarks/casestore.py
 	$(BIN)/python benchmarks/inputs.py
 

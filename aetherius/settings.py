@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         default=128, ge=16, le=512, description="Tokens of an incident signature the embedding model reads."
     )
     embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
-        default="auto", description="Embedding arithmetic; auto: bfloat16 where the CPU has native bf16 (AMX/AVX512)."
+        default="auto", description="Embedding arithmetic; auto: bfloat16 where the CPU has AMX, else float32."
     )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; default: embedded store.")
     chroma_collection: str = Field(default="aetherius-cases")

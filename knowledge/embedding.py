@@ -33,10 +33,21 @@ labelled corpora (130 snapshots, 2 cores), share of incidents whose most similar
 Precision = Literal["float32", "bfloat16"]
 PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
 """``AETH_EMBED_PRECISION``. ``bfloat16`` runs the model's matrix products in bf16 under ``torch.autocast`` (layer norm,
-softmax and pooling stay float32). Measured on the labelled corpora (640 signatures, chunks of 64, 2 cores of a
-Xeon with AMX): float32 95-102 texts/s, bfloat16 261-274 texts/s; cosine between the two embeddings of a text
-min 0.99997, mean 0.99999, and the same top-1 similar-case category rate and top-5 precision. Without native bf16
-(no AMX/AVX512-BF16) bf16 is emulated and slower, so ``auto`` picks it only where the CPU has it."""
+softmax and pooling stay float32). It pays only on CPUs with AMX tiles (Intel Sapphire Rapids and later), so ``auto``
+picks it only there. Texts per second on the labelled corpora (2 cores of a Xeon with AMX, chunks of 64 signatures;
+``ONEDNN_MAX_CPU_ISA=<isa> python benchmarks/similarity.py`` mimics older CPUs):
+
+=====================  =======  ========
+oneDNN ISA             float32  bfloat16
+=====================  =======  ========
+AMX (all)              96       250
+AVX512-BF16, no AMX    92       66
+AVX512-VNNI            94       27
+AVX2                   93       12
+=====================  =======  ========
+
+Quality is unchanged: cosine of a text's bf16 and float32 embeddings min 0.99997 (mean 0.99999); similar-case top-1
+category 71.5% and top-5 precision 56.5% with either."""
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, SentenceTransformer] = {}
@@ -82,22 +93,26 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def native_bf16() -> bool:
-    """Whether this CPU multiplies bf16 matrices natively (AMX tiles or AVX512-BF16), as torch itself detects it."""
+def amx_available() -> bool:
+    """Whether torch can use AMX tiles here (CPU flag and kernel permission, as torch detects them) and oneDNN is not
+    told to stay below them (``ONEDNN_MAX_CPU_ISA``)."""
     import torch
 
-    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+    if limit not in ("", "ALL", "DEFAULT") and "AMX" not in limit:
+        return False
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private in torch 2.x; absent means unknown: no
+    return bool(probe()) if callable(probe) else False
 
 
 def resolve_precision(requested: str) -> Precision:
-    """The precision to embed with: ``auto`` becomes bfloat16 on CPUs with native bf16, float32 elsewhere."""
+    """The precision to embed with: ``auto`` becomes bfloat16 where AMX makes it faster, float32 elsewhere."""
     if requested == "float32":
         return "float32"
     if requested == "bfloat16":
         return "bfloat16"
     if requested == "auto":
-        return "bfloat16" if native_bf16() else "float32"
+        return "bfloat16" if amx_available() else "float32"
     raise ConfigurationError(f"embedding precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
 
 

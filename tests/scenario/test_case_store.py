@@ -20,8 +20,8 @@ from knowledge.casestore import CaseStore
 from knowledge.embedding import (
     Embedder,
     SentenceTransformerEmbedder,
+    amx_available,
     get_embedder,
-    native_bf16,
     resolve_precision,
 )
 
@@ -187,8 +187,10 @@ def test_bfloat16_and_float32_embeddings_of_a_text_agree_and_share_one_loaded_mo
     assert (a * b).sum(axis=1).min() > 0.999
 
 
-def test_auto_precision_is_bfloat16_only_where_the_cpu_multiplies_bf16_natively() -> None:
-    assert resolve_precision("auto") == ("bfloat16" if native_bf16() else "float32")
+def test_auto_precision_is_bfloat16_only_where_amx_makes_it_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_precision("auto") == ("bfloat16" if amx_available() else "float32")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")  # oneDNN told to stay below AMX: bf16 is slow
+    assert resolve_precision("auto") == "float32"
     assert resolve_precision("float32") == "float32"
     with pytest.raises(ConfigurationError, match="auto, float32, bfloat16"):
         resolve_precision("int4")
