@@ -7,8 +7,9 @@ this hardware), each candidate line then confirmed by a precise regex. Memory: t
 
 from __future__ import annotations
 
-import re
 from collections import deque
+
+from knowledge.linepatterns import LinePattern
 
 TRIGGERS = (
     "err", "fatal", "panic", "exception", "traceback", "fail", "critical", "severe", "denied", "forbidden",
@@ -17,12 +18,13 @@ TRIGGERS = (
     "caused by", "eai_again", "enotfound", "econn",
 )  # fmt: skip
 
-ERROR_LINE = re.compile(
-    r"(?i)\berr(?:or|no)?\b|\bfatal|\bpanic|exception\b|\btraceback\b|\bfail(?:ed|ure|s|ing)?\b|\bcritical\b|"
+ERROR_LINE = LinePattern(
+    r"\berr(?:or|no)?\b|\bfatal|\bpanic|exception\b|\btraceback\b|\bfail(?:ed|ure|s|ing)?\b|\bcritical\b|"
     r"\bsevere\b|\bdenied\b|\bforbidden\b|\brefused\b|\btimed? ?out\b|\bunable to\b|\bcannot\b|\bcan't\b|"
     r"\bcould not\b|\bkilled\b|\bunauthori[sz]ed\b|\bno such\b|\bnot found\b|\bout of memory\b|\boom|"
     r"\bno space\b|\bsegmentation\b|\bsigsegv\b|\bsigterm\b|\bexit(?:ed|ing|s)?\b|\bcaused by\b|\beai_again\b|"
-    r"\benotfound\b|\beconn\w+"
+    r"\benotfound\b|\beconn\w+",
+    ignore_case=True,
 )
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from aetherius.diagnoses import Finding
 from aetherius.signals import Container, LogLine, Signals
 from aetherius.taxonomy import Category
+from knowledge.linepatterns import LinePattern
 from knowledge.rules import patterns as p
 from knowledge.rules.base import crashed, describe_termination, finding, quote, termination
 
-MECHANISMS: list[tuple[str, Category, re.Pattern[str]]] = [
+MECHANISMS: list[tuple[str, Category, LinePattern]] = [
     ("rbac", "rbac_denied", p.RBAC),
     ("api_unauthorized", "rbac_denied", p.API_UNAUTHORIZED),
     ("app_oom", "oom_killed", p.APP_OOM),

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
+from knowledge.linepatterns import LinePattern
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+
+def _rx(*alternatives: str) -> LinePattern:
+    """One case-insensitive alternation, run by RE2 (linear time, see knowledge/linepatterns.py)."""
+    return LinePattern("|".join(f"(?:{a})" for a in alternatives), ignore_case=True)
 
 
 # Kubernetes API authorization (RBAC): client-go, kubectl, Java/Python clients, raw API Status.
@@ -73,7 +76,7 @@ CONNECT_SUCCESS = _rx(
 
 # Memory exhaustion reported by the program itself.
 APP_OOM = _rx(
-    r"(?<![A-Za-z])java\.lang\.OutOfMemoryError", r"^\s*Exception in thread .{0,60}OutOfMemoryError",
+    r"(?:^|[^A-Za-z])java\.lang\.OutOfMemoryError", r"^\s*Exception in thread .{0,60}OutOfMemoryError",
     r"JavaScript heap out of memory", r"FATAL ERROR: .{0,60}(?:heap limit|Allocation failed)",
     r"^\s*MemoryError\b", r"\bMemoryError: ", r"fatal error: runtime: out of memory", r"runtime: cannot allocate memory",
     r"std::bad_alloc", r"Cannot allocate memory", r"out of memory: killed process", r"Allowed memory size of \d+ bytes exhausted",
