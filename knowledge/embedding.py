@@ -32,26 +32,28 @@ labelled corpora (130 snapshots, 2 cores), share of incidents whose most similar
 
 Precision = Literal["float32", "bfloat16"]
 PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
-"""``AETH_EMBED_PRECISION``. ``bfloat16`` runs the model's matrix products in bf16 under ``torch.autocast`` (layer norm,
-softmax and pooling stay float32). It pays only on CPUs with AMX tiles (Intel Sapphire Rapids and later), so ``auto``
-picks it only there. Texts per second on the labelled corpora (2 cores of a Xeon with AMX, chunks of 64 signatures;
-``ONEDNN_MAX_CPU_ISA=<isa> python benchmarks/similarity.py`` mimics older CPUs):
+"""``AETH_EMBED_PRECISION``. ``bfloat16`` keeps the weights of the model's linear layers in bf16 and runs under
+``torch.autocast``, so the matrix products are bf16 while layer norms, softmax and pooling stay float32. It pays only
+on CPUs with AMX tiles (Intel Sapphire Rapids and later), so ``auto`` picks it only there. Texts per second on the
+labelled corpora (2 cores of a Xeon with AMX, chunks of 64 signatures; ``ONEDNN_MAX_CPU_ISA=<isa> python
+benchmarks/similarity.py`` mimics older CPUs):
 
 =====================  =======  ========
 oneDNN ISA             float32  bfloat16
 =====================  =======  ========
-AMX (all)              96       250
-AVX512-BF16, no AMX    92       66
+AMX (all)              90-96    243-250
+AVX512-BF16, no AMX    90-92    66
 AVX512-VNNI            94       27
-AVX2                   93       12
+AVX2                   83-93    12
 =====================  =======  ========
 
-Quality is unchanged: cosine of a text's bf16 and float32 embeddings min 0.99997 (mean 0.99999); similar-case top-1
-category 71.5% and top-5 precision 56.5% with either."""
+One text alone (``benchmarks/diagnose.py`` floor): float32 15.6 ms, bfloat16 11.2 ms. Quality is unchanged: cosine of
+a text's bf16 and float32 embeddings min 0.99997 (mean 0.99999); similar-case top-1 category 71.5% and top-5
+precision 56.5% with either."""
 
 _LOCK = threading.Lock()
-_MODELS: dict[str, SentenceTransformer] = {}
-_MODEL_LOCKS: dict[str, threading.Lock] = {}
+_MODELS: dict[tuple[str, Precision], SentenceTransformer] = {}
+_MODEL_LOCKS: dict[tuple[str, Precision], threading.Lock] = {}
 _EMBEDDERS: dict[tuple[str, int, str], SentenceTransformerEmbedder] = {}
 
 
@@ -145,21 +147,35 @@ def _load(path: Path) -> SentenceTransformer:
     return model
 
 
-def load_model(model_path: str | Path | None = None) -> SentenceTransformer:
-    """The model at ``model_path`` (default: the packaged MiniLM), loaded at most once per process."""
-    path = resolve_model_path(model_path)
-    key = str(path)
+def _to_bfloat16_matmuls(model: SentenceTransformer) -> None:
+    """Store the weights of every linear layer in bf16 once. Under autocast a float32 weight is cast again at every
+    call, which for one text costs more than the product itself (one signature: 19 ms with autocast alone, 12 ms
+    with bf16 weights; the same embeddings). Layer norms and embeddings keep their float32 weights."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
+
+
+def load_model(model_path: str | Path | None = None, precision: Precision = "float32") -> SentenceTransformer:
+    """The model at ``model_path`` (default: the packaged MiniLM) prepared for ``precision``, loaded at most once per
+    process and precision."""
+    key = (str(resolve_model_path(model_path)), precision)
     with _LOCK:
         model = _MODELS.get(key)
         if model is None:
-            model = _MODELS[key] = _load(path)
+            model = _load(Path(key[0]))
+            if precision == "bfloat16":
+                _to_bfloat16_matmuls(model)
+            _MODELS[key] = model
             _MODEL_LOCKS[key] = threading.Lock()
         return model
 
 
 class SentenceTransformerEmbedder:
-    """Embeds with a local sentence-transformers model; instances for one path share one loaded model (and its lock:
-    fast tokenizers are not safe to share between threads mid-call, "Already borrowed")."""
+    """Embeds with a local sentence-transformers model; instances for one path and precision share one loaded model
+    (and its lock: fast tokenizers are not safe to share between threads mid-call, "Already borrowed")."""
 
     def __init__(
         self, model_path: str | Path | None = None, max_tokens: int = MAX_TOKENS, precision: str = "auto"
@@ -168,8 +184,8 @@ class SentenceTransformerEmbedder:
             raise ConfigurationError(f"embedding max tokens must be at least 16, not {max_tokens}")
         self.precision: Precision = resolve_precision(precision)
         self.model_path = resolve_model_path(model_path)
-        self._model = load_model(self.model_path)
-        self._encode_lock = _MODEL_LOCKS[str(self.model_path)]
+        self._model = load_model(self.model_path, self.precision)
+        self._encode_lock = _MODEL_LOCKS[(str(self.model_path), self.precision)]
         self.max_tokens = min(max_tokens, self._model.max_seq_length or max_tokens)
         dimension = self._model.get_embedding_dimension()
         if not dimension:

@@ -174,13 +174,14 @@ def test_the_model_is_loaded_once_per_process(embedder: Embedder) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_bfloat16_and_float32_embeddings_of_a_text_agree_and_share_one_loaded_model() -> None:
+def test_bfloat16_and_float32_embeddings_of_a_text_agree_and_each_precision_keeps_its_own_weights() -> None:
     texts = ["container app terminated OOMKilled exit code <n>", "Back-off pulling image registry/app:<tag>", "x"]
     exact = get_embedder(precision="float32")
     fast = get_embedder(precision="bfloat16")
     assert (exact.precision, fast.precision) == ("float32", "bfloat16")
     assert isinstance(exact, SentenceTransformerEmbedder) and isinstance(fast, SentenceTransformerEmbedder)
-    assert exact._model is fast._model
+    assert {str(w.dtype) for w in exact._model.parameters()} == {"torch.float32"}
+    assert {str(w.dtype) for w in fast._model.parameters()} == {"torch.float32", "torch.bfloat16"}
     a, b = exact.embed(texts), fast.embed(texts)
     assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert not np.array_equal(a, b), "bf16 arithmetic should change the last digits, or it did not run"
