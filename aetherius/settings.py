@@ -100,10 +100,6 @@ class Settings(BaseSettings):
     slack_digest_after: int = Field(default=3, ge=1, description="Fold this many waiting posts into a digest.")
     slack_inline_chars: int = Field(default=2500, description="Longer command output is uploaded as a file.")
 
-    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for summaries.")
-    llm_model: str = Field(default="gpt-4o-mini")
-    llm_api_key: str | None = Field(default=None)
-
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
