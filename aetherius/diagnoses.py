@@ -53,6 +53,8 @@ class Diagnosis(BaseModel):
     category: Category
     confidence: float = Field(ge=0.0, le=1.0)
     summary: str
+    summary_by: str = "rules"
+    """Who wrote ``summary``: ``rules``, or ``llm:<model>`` when an LLM reworded it (knowledge/llm.py)."""
     subject: str = ""
     """``namespace/pod`` the diagnosis is about."""
     evidence: list[str] = Field(default_factory=list)

@@ -100,6 +100,15 @@ class Settings(BaseSettings):
     slack_digest_after: int = Field(default=3, ge=1, description="Fold this many waiting posts into a digest.")
     slack_inline_chars: int = Field(default=2500, description="Longer command output is uploaded as a file.")
 
+    # optional LLM summary (knowledge/llm.py): any OpenAI-compatible chat endpoint; unset: the rule summary
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://vllm:8000/v1.")
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name at that endpoint.")
+    llm_api_key: str | None = Field(default=None, description="Bearer key for the endpoint, if any.", repr=False)
+    llm_timeout_s: float = Field(default=20.0, gt=0, description="Per request; past it the rule summary stays.")
+    llm_max_retries: int = Field(default=1, ge=0, description="Retries of 429/5xx/timeouts by the OpenAI client.")
+    llm_max_tokens: int = Field(default=300, ge=32, description="Longest answer the model may write.")
+    llm_concurrency: int = Field(default=4, ge=1, description="Summaries requested at once for a batch.")
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

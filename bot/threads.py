@@ -93,6 +93,13 @@ def build_thread(diagnosis: Diagnosis, *, cluster: str = "", workload: str = "")
         header=f"{TITLES[diagnosis.category]}: {pod or diagnosis.subject}",
         severity=SEVERITY_BY_CATEGORY.get(diagnosis.category, "info"),
         fields=fields,
-        summary=diagnosis.summary,
+        summary=diagnosis.summary + _credit(diagnosis.summary_by),
         replies=replies,
     )
+
+
+def _credit(summary_by: str) -> str:
+    """Say when a model worded the summary: people should know which sentences a rule stands behind."""
+    if not summary_by.startswith("llm:"):
+        return ""
+    return f" (worded by {summary_by.removeprefix('llm:')} from the evidence below)"

@@ -20,6 +20,7 @@ from knowledge import signature
 from knowledge.catalog import recommend
 from knowledge.decision import decide
 from knowledge.embedding import Embedder
+from knowledge.llm import Summarizer, with_summaries
 from knowledge.redaction import redact_text
 from knowledge.rules import evaluate
 from knowledge.signals import extract
@@ -54,7 +55,9 @@ class DiagnosisEngine:
         similar_cases: int = 5,
         unknown_below: float = 0.35,
         recommendations: int = 3,
+        summarizer: Summarizer | None = None,
     ) -> None:
+        self._summarizer = summarizer
         self._embedder = embedder
         self._cases = cases
         self._k = similar_cases
@@ -67,7 +70,8 @@ class DiagnosisEngine:
     def diagnose_many(self, snapshots: Sequence[Snapshot]) -> list[Diagnosis]:
         analyses = [analyze(s) for s in snapshots]
         similar = self._similar([a.signature for a in analyses])
-        return [self.conclude(a, s) for a, s in zip(analyses, similar, strict=True)]
+        concluded = [self.conclude(a, s) for a, s in zip(analyses, similar, strict=True)]
+        return with_summaries(concluded, self._summarizer)
 
     def _similar(self, signatures: list[str]) -> list[list[SimilarCase]]:
         if self._embedder is None or self._cases is None or not signatures:

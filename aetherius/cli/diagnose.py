@@ -45,6 +45,9 @@ def diagnose(
     cases: Annotated[
         bool, typer.Option("--cases/--no-cases", help="Compare with past cases (loads the model).")
     ] = True,
+    llm: Annotated[
+        bool, typer.Option("--llm/--no-llm", help="Let the configured LLM (AETH_LLM_BASE_URL) word the summary.")
+    ] = True,
 ) -> None:
     """Diagnose one or more snapshots, or a pod captured from the cluster (pod/NAME -n NS)."""
     if output not in ("text", "json"):
@@ -52,7 +55,7 @@ def diagnose(
     if not pod and not snapshot:
         raise typer.BadParameter("give a pod (pod/NAME -n NS) or --snapshot FILE", param_hint="POD / --snapshot")
     settings: Settings = ctx.obj
-    engine = build_engine(settings, with_cases=cases)
+    engine = build_engine(settings, with_cases=cases, with_llm=llm)
     console = Console(soft_wrap=False)
     sources = ([f"{namespace}/pod/{pod.rpartition('/')[2]}"] if pod else []) + list(snapshot or [])
     failed = 0

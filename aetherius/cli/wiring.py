@@ -16,6 +16,7 @@ from knowledge.embedding import Embedder, get_embedder
 
 if TYPE_CHECKING:
     from knowledge.engine import DiagnosisEngine
+    from knowledge.llm import Summarizer
 
 _LOCK = threading.Lock()
 _STORES: dict[tuple[str, str, str], CaseStore] = {}
@@ -43,16 +44,32 @@ def open_case_store(settings: Settings) -> CaseStore:
         return store
 
 
-def build_engine(settings: Settings, *, with_cases: bool = True) -> DiagnosisEngine:
-    """The diagnosis engine; ``with_cases=False`` skips the model and the store (rules only, fast start)."""
+def summarizer_for(settings: Settings) -> Summarizer | None:
+    """The LLM summarizer when ``AETH_LLM_BASE_URL`` is set, else None (the rule summary)."""
+    if not settings.llm_base_url:
+        return None
+    from knowledge.llm import LangChainSummarizer
+
+    return LangChainSummarizer(
+        settings.llm_base_url,
+        settings.llm_model,
+        api_key=settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+        max_tokens=settings.llm_max_tokens,
+        concurrency=settings.llm_concurrency,
+    )
+
+
+def build_engine(settings: Settings, *, with_cases: bool = True, with_llm: bool = True) -> DiagnosisEngine:
+    """The diagnosis engine; ``with_cases=False`` skips the model and the store (rules only, fast start);
+    ``with_llm=False`` keeps the rule summary even where an LLM is configured."""
     from knowledge.engine import DiagnosisEngine  # imported late: the engine pulls in every rule module
 
-    if not with_cases:
-        return DiagnosisEngine(None, None, similar_cases=settings.similar_cases, unknown_below=settings.unknown_below)
-    store = open_case_store(settings)
     return DiagnosisEngine(
-        embedder_for(settings),
-        store,
+        embedder_for(settings) if with_cases else None,
+        open_case_store(settings) if with_cases else None,
         similar_cases=settings.similar_cases,
         unknown_below=settings.unknown_below,
+        summarizer=summarizer_for(settings) if with_llm else None,
     )

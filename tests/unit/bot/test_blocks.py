@@ -48,3 +48,9 @@ def test_buttons_carry_the_incident_id_and_the_action() -> None:
     actions = [b for r in thread.replies for b in reply_blocks(r, "17") if b["type"] == "actions"]
     values = [e["value"] for a in actions for e in a["elements"]]
     assert "17:raise_memory_limit" in values
+
+
+def test_a_summary_an_llm_worded_says_so_and_a_rule_summary_does_not() -> None:
+    worded = Diagnosis(category="oom_killed", confidence=0.9, summary="It ran out of memory.", summary_by="llm:llama3")
+    assert build_thread(worded).summary == "It ran out of memory. (worded by llama3 from the evidence below)"
+    assert build_thread(worded.model_copy(update={"summary_by": "rules"})).summary == "It ran out of memory."
