@@ -21,7 +21,7 @@ from typing import Any
 
 from aetherius import __version__
 from aetherius.diagnoses import Diagnosis
-from aetherius.errors import AccessDenied, ApiRejected, NotFound, SnapshotError
+from aetherius.errors import AccessDenied, ApiRejected, IllegalTransition, NotFound, SnapshotError
 from aetherius.incidents import ENDED_STATES, IncidentState
 from aetherius.snapshots import Snapshot
 from aetherius.store import IncidentView, Store
@@ -96,15 +96,19 @@ def analyze(p: Pipeline, incident_id: int) -> str:
         diagnosis = storm_diagnosis(incident, p.store.occurrences(incident_id))
     else:
         diagnosis = _diagnose(p, incident, p.store.latest_snapshot(incident_id))
-    saved = p.store.save_diagnosis(
-        incident_id,
-        category=diagnosis.category,
-        confidence=diagnosis.confidence,
-        summary=diagnosis.summary,
-        payload=diagnosis.model_dump(mode="json"),
-        model=MODEL,
-        version=__version__,
-    )
+    try:
+        saved = p.store.save_diagnosis(
+            incident_id,
+            category=diagnosis.category,
+            confidence=diagnosis.confidence,
+            summary=diagnosis.summary,
+            payload=diagnosis.model_dump(mode="json"),
+            model=MODEL,
+            version=__version__,
+            only_if_open=True,
+        )
+    except IllegalTransition:  # another run (a redelivery, the reconciler) saved its diagnosis first and notifies
+        return f"incident #{incident_id} was diagnosed by a concurrent run; this one is dropped"
     p.enqueue(NOTIFY, {"incident_id": incident_id})
     return f"diagnosed #{incident_id}: {saved.category} ({saved.confidence:.0%})"
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aetherius.errors import IllegalTransition
 from aetherius.incidents import IncidentState
 from aetherius.store import models
 from aetherius.store.base import utcnow
@@ -61,16 +62,21 @@ class EvidenceOps(IncidentOps):
         actor: str = "analyzer",
         at: datetime | None = None,
         advance: bool = True,
+        only_if_open: bool = False,
     ) -> DiagnosisView:
         """Store a diagnosis, make it the incident's current one, and (``advance``) move ``open → diagnosed``.
 
         A re-diagnosis of an incident that is past ``open`` is stored without a state change (see
-        `aetherius.incidents`: repeated work inside a stage is not a transition).
+        `aetherius.incidents`: repeated work inside a stage is not a transition). With ``only_if_open`` it is
+        refused instead (`IllegalTransition`, nothing stored): the check runs on the locked row, so of two workers
+        that diagnosed the same open incident at once, exactly one saves.
         """
         at = at or utcnow()
 
         def work(session: Session) -> DiagnosisView:
             incident = self._incident(session, incident_id)
+            if only_if_open and incident.state != IncidentState.OPEN:
+                raise IllegalTransition(f"incident #{incident_id} is already {incident.state}; diagnosis not saved")
             row = models.Diagnosis(
                 incident_id=incident_id,
                 category=category,

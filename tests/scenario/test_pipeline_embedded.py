@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+from aetherius.diagnoses import Diagnosis
 from aetherius.errors import ApiUnavailable, ConfigurationError, StoreUnavailable
 from aetherius.incidents import IncidentState
 from aetherius.settings import Settings
+from aetherius.snapshots import Snapshot
 from aetherius.store import IncidentView, Store
 from aetherius.store.views import DUPLICATES, OCCURRENCES
 from bot.notifying import ConsoleNotifier, Notifier, Posted
@@ -30,6 +35,7 @@ from tasks.embedded import InProcessQueue
 from tasks.intake import Intake
 from tasks.policy import RetryPolicy
 from tasks.reconciling import Reconciler
+from tasks.routing import NOTIFY
 from tasks.stages import Pipeline
 from tests.scenario.test_pipeline_parts import RecordingNotifier, crash_snapshot, detection, states, store_at
 
@@ -106,6 +112,29 @@ def test_running_each_stage_twice_gives_one_diagnosis_and_one_thread(store: Stor
     assert diagnoses_of(store, incident.id) == 1
     assert (notifier.posted, notifier.updated) == ([incident.id], [incident.id])
     assert store.get_incident(incident.id).state is S.NOTIFIED
+
+
+def test_two_runs_that_diagnose_the_same_incident_at_once_save_one_diagnosis_and_notify_once(store: Store) -> None:
+    both_diagnosing = threading.Barrier(2, timeout=30)
+    engine = DiagnosisEngine(None, None)
+
+    def diagnose_in_lockstep(snapshot: Snapshot) -> Diagnosis:
+        diagnosis = engine.diagnose(snapshot)
+        both_diagnosing.wait()  # both runs have passed the "is it open?" check before either saves
+        return diagnosis
+
+    notifier = RecordingNotifier()
+    run = Embedded(store, notifier)  # queue not started: the stages are called by hand
+    enqueued: list[str] = []
+    run.intake.hand_over(detection(), crash_snapshot(), None)
+    run.pipeline = replace(run.pipeline, diagnose=diagnose_in_lockstep, enqueue=lambda task, _: enqueued.append(task))
+    (incident,) = store.list_incidents()
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: stages.analyze(run.pipeline, incident.id), range(2)))
+    assert "diagnosed #" in outcomes[0] and "concurrent run" in outcomes[1]
+    assert diagnoses_of(store, incident.id) == 1
+    assert [t.to_state for t in store.transitions(incident.id)] == [S.OPEN, S.DIAGNOSED]
+    assert enqueued == [NOTIFY]
 
 
 class FlakyNotifier(RecordingNotifier):
