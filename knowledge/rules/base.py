@@ -8,6 +8,7 @@ from typing import Any
 from aetherius.diagnoses import Finding
 from aetherius.signals import Container, Event, Signals
 from aetherius.taxonomy import Category
+from knowledge.redaction import redact_text
 
 Rule = Callable[[Signals], list[Finding]]
 
@@ -53,7 +54,9 @@ def subject_events(sig: Signals, *reasons: str, warning_only: bool = False) -> l
 
 
 def quote(text: str, limit: int = 220) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line, redacted, then cut to ``limit``. Redaction comes first: a token cut in half no longer
+    has the shape that identifies it (``ghp_A1b2C3…``), and its first half would pass."""
+    text = redact_text(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

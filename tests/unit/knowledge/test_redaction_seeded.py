@@ -49,3 +49,25 @@ def test_redaction_is_idempotent() -> None:
     assert redact_text(once) == once
     obj = redact_object(seeded_snapshot())
     assert redact_object(obj) == obj
+
+
+def test_a_token_that_the_evidence_limit_cuts_in_half_is_redacted_before_the_cut() -> None:
+    from knowledge.engine import DiagnosisEngine
+    from knowledge.loading import to_snapshot
+    from tests import builders as b
+    from tests.unit.knowledge.redaction_fixtures import GITHUB_TOKEN
+
+    message = 'Failed to pull image "registry.acme.io/shop/api:1.4": unauthorized: authentication required'
+    while len(message) < 200:
+        message += "; retrying"
+    message += f" with token {GITHUB_TOKEN} from the build cache"
+    assert message.index(GITHUB_TOKEN) < 220 < message.index(GITHUB_TOKEN) + len(GITHUB_TOKEN)
+    pod = b.pod(statuses=[b.waiting(reason="ImagePullBackOff", message="Back-off pulling image")])
+    doc = b.snapshot(pod, b.event("Failed", message, count=4))
+
+    diagnosis = DiagnosisEngine().diagnose(to_snapshot(doc))
+
+    assert diagnosis.category == "image_pull"
+    shown = "\n".join([diagnosis.summary, diagnosis.signature, *diagnosis.evidence])
+    assert GITHUB_TOKEN.removeprefix("ghp_")[:8] not in shown
+    assert "ghp_[R" in shown  # the cut lands in the placeholder now, not in the token
