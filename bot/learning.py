@@ -2,8 +2,9 @@
 
 `labelled_case` decides (pure over store reads): the newest correction wins; otherwise more 👍 than 👎 confirms
 the diagnosed category; otherwise there is nothing to learn yet. The case id is stable per incident, so learning
-again (another reaction, a changed correction) replaces the case instead of adding a second one. The signature
-is built from the redacted diagnosis, so no secret reaches the case store.
+again (another reaction, a changed correction) replaces the case instead of adding a second one, and an incident
+that no longer earns one (its 👍 taken back, outvoted by 👎) has its learned case removed. The signature is built
+from the redacted diagnosis, so no secret reaches the case store.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from __future__ import annotations
 from aetherius.cases import Case
 from aetherius.store import Store
 from aetherius.taxonomy import is_category
-from bot.ports import CaseRecorder
+from bot.ports import CaseForgetter, CaseRecorder
 from knowledge.redaction import redact_text
+
+
+def learned_case_id(incident_id: int) -> str:
+    return f"incident-{incident_id}"
 
 
 def labelled_case(store: Store, incident_id: int) -> Case | None:
@@ -41,7 +46,7 @@ def labelled_case(store: Store, incident_id: int) -> Case | None:
     if category != diagnosis.category:
         fix = f"(the diagnosed fix was for {diagnosis.category}; see the thread)"
     return Case(
-        id=f"incident-{incident_id}",
+        id=learned_case_id(incident_id),
         title=redact_text(incident.title)[:200] or f"incident {incident_id}",
         category=category,  # pydantic validates it; is_category checked above
         signature=signature,
@@ -52,9 +57,13 @@ def labelled_case(store: Store, incident_id: int) -> Case | None:
     )
 
 
-def learn_from_feedback(store: Store, record: CaseRecorder, incident_id: int) -> Case | None:
-    """The task body behind `bot.ports.LEARN`: store the incident's labelled case, if it has earned one."""
+def learn_from_feedback(
+    store: Store, record: CaseRecorder, forget: CaseForgetter, incident_id: int
+) -> tuple[Case | None, bool]:
+    """The task body behind `bot.ports.LEARN`: store the incident's labelled case if it has earned one, else remove
+    the one it had earned before. Returns (the case stored, whether a case was removed)."""
     case = labelled_case(store, incident_id)
     if case is not None:
         record(case)
-    return case
+        return case, False
+    return None, forget(learned_case_id(incident_id))

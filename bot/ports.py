@@ -18,6 +18,10 @@ Enqueue = Callable[[str, dict[str, str]], None]
 CaseRecorder = Callable[[Case], None]
 """Store a labelled case (the real side: ``CaseStore.add``)."""
 
+CaseForgetter = Callable[[str], bool]
+"""Remove a case learned from Slack by id, ``False`` if there was none (the real side: ``CaseStore.delete`` limited
+to ``source="slack"``)."""
+
 QueueDepth = Callable[[], int]
 """How many jobs wait in the queue (the real side asks the broker); shown by ``/aeth status``."""
 

@@ -261,6 +261,15 @@ class CaseStore:
                     metadatas=[case_metadata(c, hashes[c.id]) for c in cases[start:end]],
                 )
 
+    def delete(self, case_id: str, *, source: str | None = None) -> bool:
+        """Remove one case (only if its ``source`` is ``source``, when given); ``False`` when there was none."""
+        case = self.get(case_id)
+        if case is None or (source is not None and case.source != source):
+            return False
+        with store_errors(self._where):
+            self._collection.delete(ids=[case_id])
+        return True
+
     def get(self, case_id: str) -> Case | None:
         with store_errors(self._where):
             found = self._collection.get(ids=[case_id], include=["metadatas", "documents"])

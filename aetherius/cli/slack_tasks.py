@@ -109,8 +109,13 @@ def similar(side: SlackSide, kwargs: dict[str, str]) -> str:
 
 
 def learn(side: SlackSide, kwargs: dict[str, str]) -> str:
-    case = learn_from_feedback(side.store, side.cases.add, int(kwargs["incident_id"]))
-    return f"learned {case.id} as {case.category}" if case else "nothing to learn yet"
+    incident_id = int(kwargs["incident_id"])
+    case, forgotten = learn_from_feedback(
+        side.store, side.cases.add, lambda case_id: side.cases.delete(case_id, source="slack"), incident_id
+    )
+    if case is not None:
+        return f"learned {case.id} as {case.category}"
+    return f"forgot the case learned from incident #{incident_id}" if forgotten else "nothing to learn yet"
 
 
 def dry_run(side: SlackSide, kwargs: dict[str, str]) -> str:

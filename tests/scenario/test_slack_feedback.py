@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from aetherius.cases import Case
 from aetherius.settings import Settings
 from aetherius.store import Store
 from bot.learning import learn_from_feedback
@@ -30,7 +31,9 @@ def cases(tmp_path: Path, embedder: Embedder) -> CaseStore:
 def world(store: Store, slack: FakeSlack, cases: CaseStore) -> Iterator[SlackWorld]:
     world = SlackWorld(store, slack)
     # the in-process runner of the LEARN task: the same function a worker runs, against the real case store
-    world.enqueue.handlers[LEARN] = lambda incident_id: learn_from_feedback(store, cases.add, int(incident_id))
+    world.enqueue.handlers[LEARN] = lambda incident_id: learn_from_feedback(
+        store, cases.add, lambda case_id: cases.delete(case_id, source="slack"), int(incident_id)
+    )
     yield world
     world.close()
 
@@ -73,6 +76,36 @@ def test_reactions_count_once_per_user_and_their_removal_takes_the_vote_back(wor
     world.reaction("thumbsdown", user="U_BEN", ts=ts, added=False)  # removing twice is harmless
     assert [(f.user, f.kind) for f in world.store.feedback(incident)] == [("U_ANN", "thumbs_up")]
     assert len(world.enqueue.named(LEARN)) == 3  # two votes added, one taken back: duplicates enqueue nothing
+
+
+def test_taking_the_only_thumbs_up_back_removes_the_learned_case_and_another_vote_keeps_it(
+    world: SlackWorld, cases: CaseStore
+) -> None:
+    incident, ts = _thread(world)
+    world.reaction("+1", user="U_ANN", ts=ts)
+    world.reaction("+1", user="U_BEN", ts=ts)
+    world.reaction("+1", user="U_ANN", ts=ts, added=False)
+    assert cases.get(f"incident-{incident}") is not None  # Ben's vote still confirms it
+    world.reaction("+1", user="U_BEN", ts=ts, added=False)
+    assert cases.get(f"incident-{incident}") is None
+    world.reaction("-1", user="U_CAT", ts=ts)  # a thumbs down alone teaches nothing and removes nothing else
+    assert cases.get(f"incident-{incident}") is None and cases.count() == 0
+
+
+def test_only_cases_learned_from_slack_are_ever_removed(cases: CaseStore) -> None:
+    mine = Case(
+        id="incident-7",
+        title="hand-written",
+        category="network",
+        signature="dns lookup failed",
+        root_cause="x",
+        fix="y",
+        source="local",
+    )
+    cases.add(mine)
+    assert cases.delete("incident-7", source="slack") is False and cases.get("incident-7") == mine
+    assert cases.delete("incident-7") is True and cases.get("incident-7") is None
+    assert cases.delete("incident-7") is False
 
 
 def test_a_reaction_on_a_message_that_is_no_incident_is_ignored(world: SlackWorld) -> None:

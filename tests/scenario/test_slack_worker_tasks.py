@@ -121,3 +121,9 @@ def test_a_dry_run_and_a_confirmed_diagnosis_come_back_through_the_incident_thre
     world.wait_for("the confirmed incident learned as a case", lambda: (
         f"learned incident-{incident.id} as {diagnosis.category}" in world.worker.log()
     ))  # fmt: skip
+
+    world.store.remove_feedback(incident.id, user="U0SRE", kind="thumbs_up")
+    world.enqueue(ports.LEARN, {"incident_id": str(incident.id)})
+    world.wait_for("the vote taken back and the learned case forgotten", lambda: (
+        f"forgot the case learned from incident #{incident.id}" in world.worker.log()
+    ))  # fmt: skip
