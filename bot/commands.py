@@ -16,7 +16,6 @@ from aetherius.errors import AetheriusError
 from aetherius.incidents import ACTIVE_STATES
 from bot.commandline import READ_ONLY, USAGE, Command, UsageError, parse
 from bot.context import BotContext
-from bot.lookup import feedback_totals
 from bot.ports import DIAGNOSE_POD, READ_CLUSTER, SIMILAR
 from bot.readonly import readonly_allowed
 from bot.summaries import incidents_text, stats_text, status_text
@@ -35,7 +34,7 @@ def answer(ctx: BotContext, command: dict[str, Any]) -> str:
     if cmd.verb == "incidents":
         return incidents_text(ctx.store.list_incidents(states=ACTIVE_STATES, limit=100))
     if cmd.verb == "stats":
-        return stats_text(feedback_totals(ctx.store))
+        return stats_text(ctx.store.feedback_totals())
     if cmd.verb == "status":
         return status_text(ctx.store.list_clusters(), ctx.clock(), ctx.stale_after_s, ctx.queue_depth())
     who = {"channel": str(command.get("channel_id") or ""), "user": str(command.get("user_id") or "")}

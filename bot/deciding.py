@@ -21,7 +21,6 @@ from aetherius.store.views import ApprovalView
 from bot.approvals import REFUSALS, Pending, approvers_for, is_group, judge
 from bot.blocks import Block
 from bot.context import BotContext
-from bot.lookup import overdue_approvals
 from bot.notifier import details_blocks, thread_of
 from bot.ports import APPROVED
 
@@ -112,7 +111,7 @@ def expire_overdue(ctx: BotContext) -> int:
     """
     now = ctx.clock()
     expired = 0
-    for approval_id, incident_id, action, expires_at in overdue_approvals(ctx.store, now):
+    for approval_id, incident_id, action, expires_at in ctx.store.overdue_approvals(now):
         try:
             view = ctx.store.decide_approval(approval_id, approve=False, by="aetherius", at=now)
         except IllegalTransition:  # decided by a click since the query: nothing to expire

@@ -15,7 +15,6 @@ from slack_sdk import WebClient
 from aetherius.store.views import FeedbackKind
 from bot.context import BotContext
 from bot.home import publish_home
-from bot.lookup import incident_for_message
 from bot.ports import LEARN
 
 log = logging.getLogger("aetherius.slack")
@@ -39,7 +38,7 @@ def register(app: App, ctx: BotContext) -> None:
         item = event.get("item") or {}
         if kind is None or item.get("type") != "message":
             return
-        incident_id = incident_for_message(ctx.store, str(item.get("channel")), str(item.get("ts")))
+        incident_id = ctx.store.incident_for_message(str(item.get("channel")), str(item.get("ts")))
         if incident_id is None:
             return
         user = str(event["user"])

@@ -25,7 +25,6 @@ from aetherius.diagnoses import Diagnosis
 from aetherius.errors import TemporaryError
 from aetherius.store import IncidentView, Store
 from bot.blocks import MAX_BLOCKS, MAX_SECTION, Block, fallback_text, parent_blocks, reply_blocks, section
-from bot.lookup import message_of
 from bot.notifying import Posted
 from bot.outbox import Outbox, Outgoing, Sent
 from bot.routing import route
@@ -176,7 +175,7 @@ class SlackNotifier:
 
     def replace_details(self, incident_id: int, blocks: list[Block], text: str) -> Future[Sent] | None:
         """Edit the details reply (buttons of a decided or expired approval become a note)."""
-        where = message_of(self.store, incident_id, DETAILS)
+        where = self.store.sent_message(incident_id, DETAILS)
         if where is None:
             return None
         return self.outbox.submit(Outgoing(where[0], text, blocks[:MAX_BLOCKS], update_ts=where[1]))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from aetherius.errors import IllegalTransition, UnknownRecord
@@ -102,6 +102,28 @@ class DecisionOps(IncidentOps):
                 FeedbackView(f.incident_id, f.user_id, cast(FeedbackKind, f.kind), f.category, f.created_at)
                 for f in session.scalars(query)
             ]
+
+    def feedback_totals(self) -> dict[str, int]:
+        """``{"thumbs_up": n, "thumbs_down": n, "correction": n}`` over every incident."""
+        totals = {"thumbs_up": 0, "thumbs_down": 0, "correction": 0}
+        query = select(models.Feedback.kind, func.count()).group_by(models.Feedback.kind)
+        with self._read() as session:
+            for kind, count in session.execute(query):
+                totals[str(kind)] = int(count)
+        return totals
+
+    def overdue_approvals(self, now: datetime, limit: int = 200) -> list[tuple[int, int, str, datetime]]:
+        """``(approval id, incident id, action, expires_at)`` of pending approvals past their expiry, oldest first."""
+        a = models.Approval
+        query = (
+            select(a.id, a.incident_id, a.action_id, a.expires_at)
+            .where(a.status == "pending", a.expires_at < now)
+            .order_by(a.expires_at)
+            .limit(limit)
+        )
+        with self._read() as session:
+            rows = session.execute(query).all()
+        return [(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in rows]
 
     def request_approval(
         self,

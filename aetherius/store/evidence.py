@@ -166,6 +166,43 @@ class EvidenceOps(IncidentOps):
 
         return self._write(work)
 
+    def incident_for_message(self, channel: str, ts: str) -> int | None:
+        """The one incident whose thread root (or another recorded message) is ``ts`` in ``channel``.
+
+        None when no incident or several match: a storm digest is the recorded message of every incident it lists,
+        and a reaction on it is feedback about none of them in particular.
+        """
+        with self._read() as session:
+            roots = session.scalars(
+                select(models.Incident.id)
+                .where(models.Incident.slack_channel == channel, models.Incident.slack_ts == ts)
+                .limit(2)
+            ).all()
+            if not roots:
+                roots = session.scalars(
+                    select(models.Notification.incident_id)
+                    .where(models.Notification.channel == channel, models.Notification.message_ts == ts)
+                    .distinct()
+                    .limit(2)
+                ).all()
+            return int(roots[0]) if len(roots) == 1 else None
+
+    def sent_message(self, incident_id: int, kind: str) -> tuple[str, str] | None:
+        """``(channel, ts)`` of the incident's latest sent message of ``kind`` (``root``, ``details``...)."""
+        with self._read() as session:
+            row = session.execute(
+                select(models.Notification.channel, models.Notification.message_ts)
+                .where(
+                    models.Notification.incident_id == incident_id,
+                    models.Notification.kind == kind,
+                    models.Notification.status == "sent",
+                    models.Notification.message_ts.is_not(None),
+                )
+                .order_by(models.Notification.id.desc())
+                .limit(1)
+            ).first()
+            return (row[0], row[1]) if row is not None and row[1] is not None else None
+
 
 def _diagnosis_view(row: models.Diagnosis) -> DiagnosisView:
     return DiagnosisView(
