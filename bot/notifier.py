@@ -11,15 +11,28 @@ It implements the `bot.notifying.Notifier` port the notify task calls:
   still queued: 200 occurrences make one parent and a handful of edits, never 200 posts.
 - ``resolve_incident``: edits the parent and replies in the thread.
 
+Posting a parent is not idempotent in Slack (no idempotency key for bots), and the task records its ts only after
+Slack answers: a worker killed in between, or a database that refuses the record, would make the retry post a
+second parent. So every parent carries message metadata (``aetherius_incident``: incident id and fingerprint) and
+an attempt is noted in the audit log before it is sent. A retry that finds such a note first looks for its parent
+in the channel's recent history (``conversations.history``, which needs the ``channels:history`` /
+``groups:history`` scopes) and adopts it instead of posting again. Without those scopes it posts again, saying so
+in our log: a duplicate is better than silence. The first attempt never reads history.
+
 Everything posted is built from the same `bot.threads.Thread` the console renderer draws, and redacted first.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from aetherius.diagnoses import Diagnosis
 from aetherius.errors import TemporaryError
@@ -33,6 +46,32 @@ from knowledge.redaction import redact_object, redact_text
 
 DETAILS = "details"
 DIGESTED = "slack.digested"
+ROOT_ATTEMPT = "slack.root_attempt"
+ROOT_ADOPTED = "slack.root_adopted"
+METADATA_TYPE = "aetherius_incident"
+HISTORY_MARGIN_S = 120.0
+"""History is read from this long before the first attempt (clock skew between us and Slack)."""
+
+log = logging.getLogger("aetherius.slack")
+
+
+def root_metadata(incident: IncidentView) -> dict[str, Any]:
+    """What a parent message carries so that it can be recognised later: ours, and for which incident."""
+    payload = {"incident_id": incident.id, "fingerprint": incident.fingerprint}
+    return {"event_type": METADATA_TYPE, "event_payload": payload}
+
+
+def is_root_of(message: Mapping[str, Any], incident: IncidentView) -> bool:
+    """Whether a message from ``conversations.history`` is the parent posted for ``incident``."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, Mapping) or metadata.get("event_type") != METADATA_TYPE:
+        return False
+    payload = metadata.get("event_payload")
+    return (
+        isinstance(payload, Mapping)
+        and payload.get("incident_id") == incident.id
+        and payload.get("fingerprint") == incident.fingerprint
+    )
 
 
 def thread_of(incident: IncidentView, payload: Mapping[str, object] | None) -> Thread:
@@ -126,8 +165,24 @@ class SlackNotifier:
     def post_incident(self, incident: IncidentView, thread: Thread) -> Posted:
         thread = current(incident, thread)
         channel = self.channel_for(incident, thread)
+        earlier = self._earlier_root(incident, channel)
+        if earlier is not None:
+            self.store.audit(
+                actor="notifier", kind=ROOT_ADOPTED, detail={"channel": channel, "ts": earlier}, incident_id=incident.id
+            )
+            if self.store.sent_message(incident.id, DETAILS) is None:
+                self._after_root(incident.id, channel, thread, _done(Sent(earlier)))
+            return Posted(channel, earlier)
+        detail = {"channel": channel, "at": time.time()}
+        self.store.audit(actor="notifier", kind=ROOT_ATTEMPT, detail=detail, incident_id=incident.id)
         line = f"• #{incident.id} [{thread.severity}] {thread.header} · {incident.cluster}/{incident.namespace}"
-        root = Outgoing(channel, fallback_text(thread), parent_blocks(thread), digest_line=redact_text(line))
+        root = Outgoing(
+            channel,
+            fallback_text(thread),
+            parent_blocks(thread),
+            digest_line=redact_text(line),
+            metadata=root_metadata(incident),
+        )
         root.future.add_done_callback(lambda f: self._after_root(incident.id, channel, thread, f))
         sent = self._wait(self.outbox.submit(root))
         return Posted(channel, sent.ts)
@@ -182,6 +237,33 @@ class SlackNotifier:
 
     # --- internals ---
 
+    def _earlier_root(self, incident: IncidentView, channel: str) -> str | None:
+        """The ts of a parent an earlier attempt posted but did not record, found in the channel's history."""
+        attempts = [
+            float(e.detail.get("at") or 0)
+            for e in self.store.audit_log(incident_id=incident.id, limit=500)
+            if e.kind == ROOT_ATTEMPT and e.detail.get("channel") == channel
+        ]
+        if not attempts:
+            return None
+        try:
+            answer = self.outbox.client.conversations_history(
+                channel=channel, oldest=f"{min(attempts) - HISTORY_MARGIN_S:.6f}", include_all_metadata=True, limit=200
+            )
+        except SlackApiError as err:
+            why = err.response.get("error") or err.response.status_code
+            log.warning(
+                "incident #%s: an earlier post may not have been recorded, and its channel history cannot be read "
+                "(%s; the app needs channels:history / groups:history); posting again",
+                incident.id,
+                why,
+            )
+            return None
+        for message in answer.get("messages") or []:
+            if isinstance(message, Mapping) and is_root_of(message, incident):
+                return str(message["ts"])
+        return None
+
     def _payload(self, incident_id: int) -> dict[str, object] | None:
         diagnosis = self.store.latest_diagnosis(incident_id)
         return diagnosis.payload if diagnosis else None
@@ -221,3 +303,9 @@ class SlackNotifier:
         """Folded into a storm digest: it has no parent of its own to edit (the digest lists it once)."""
         entries = self.store.audit_log(incident_id=incident_id, limit=500)
         return any(e.kind == DIGESTED and e.detail.get("ts") == posted.ts for e in entries)
+
+
+def _done(sent: Sent) -> Future[Sent]:
+    future: Future[Sent] = Future()
+    future.set_result(sent)
+    return future

@@ -59,6 +59,8 @@ class Outgoing:
     file_text: str | None = None
     """Upload this as a file (named ``filename``, titled ``text``) instead of posting a message."""
     filename: str = "report.txt"
+    metadata: dict[str, Any] | None = None
+    """Slack message metadata (``event_type``, ``event_payload``) posted with the message, to find it again."""
     future: Future[Sent] = field(default_factory=Future)
 
 
@@ -222,6 +224,8 @@ class Outbox:
         if m.update_ts is not None:
             self.client.chat_update(ts=m.update_ts, **common)
             return m.update_ts
+        if m.metadata is not None:
+            common["metadata"] = m.metadata
         answer = self.client.chat_postMessage(thread_ts=m.thread_ts, unfurl_links=False, **common)
         return str(answer["ts"])
 

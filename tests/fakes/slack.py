@@ -1,14 +1,17 @@
 """A local HTTP server that speaks enough of the Slack Web API for the bot: it records every call and can say 429.
 
 Point a real ``slack_sdk.WebClient(base_url=server.url)`` at it. Each call is kept as a `Call` (method, params,
-monotonic time of arrival), so tests count posts per channel and check their spacing. ``throttle(method, n,
+monotonic time of arrival), so tests count posts per channel and check their spacing. Posted messages are kept per
+channel with their ``metadata``, and ``conversations.history`` returns them as Slack documents it: top-level
+messages only, newest first, from ``oldest`` on, ``metadata`` only with ``include_all_metadata``; a channel never
+posted to is ``channel_not_found``, and ``deny_scope(method)`` answers ``missing_scope`` as for an app installed
+without the scope. ``throttle(method, n,
 retry_after)`` makes the next ``n`` calls of ``method`` answer ``429 Too Many Requests`` with ``Retry-After``, as
 Slack does.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -34,6 +37,8 @@ class _State:
     throttled: dict[str, list[float]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    unscoped: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -43,7 +48,8 @@ class FakeSlack(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = _State()
-        self._ts = itertools.count(1)
+        self._ts_lock = threading.Lock()
+        self._last_ts = 0.0
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeSlack:
@@ -60,11 +66,17 @@ class FakeSlack(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/api/"
 
     def next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        """Unique and increasing, and close to the wall clock as Slack's are (``oldest`` filters compare them)."""
+        with self._ts_lock:
+            self._last_ts = max(self._last_ts + 1e-6, time.time())
+            return f"{self._last_ts:.6f}"
 
     def throttle(self, method: str, times: int, retry_after: float = 1) -> None:
         with self.state.lock:
             self.state.throttled.setdefault(method, []).extend([retry_after] * times)
+
+    def deny_scope(self, method: str) -> None:
+        self.state.unscoped.add(method)
 
     def set_group(self, group_id: str, users: list[str]) -> None:
         self.state.groups[group_id] = users
@@ -81,9 +93,21 @@ def _answer(server: FakeSlack, method: str, params: dict[str, Any]) -> dict[str,
     channel = params.get("channel", "C000")
     if method == "auth.test":
         return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1", "user": "aetherius"}
+    if method in server.state.unscoped:
+        return {"ok": False, "error": "missing_scope", "needed": "channels:history"}
     if method == "chat.postMessage":
         ts = server.next_ts()
-        return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "text": params.get("text", "")}}
+        message: dict[str, Any] = {"type": "message", "ts": ts, "text": params.get("text", ""), "user": BOT_USER}
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        if params.get("metadata"):
+            metadata = params["metadata"]
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        with server.state.lock:
+            server.state.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+    if method == "conversations.history":
+        return _history(server, channel, params)
     if method == "chat.update":
         return {"ok": True, "channel": channel, "ts": params.get("ts"), "text": params.get("text", "")}
     if method == "chat.postEphemeral":
@@ -104,6 +128,20 @@ def _answer(server: FakeSlack, method: str, params: dict[str, Any]) -> dict[str,
     if method in ("reactions.add", "reactions.remove"):
         return {"ok": True}
     return {"ok": False, "error": "unknown_method"}
+
+
+def _history(server: FakeSlack, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+    with server.state.lock:
+        posted = server.state.messages.get(channel)
+        if posted is None:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        top = [m for m in posted if "thread_ts" not in m and float(m["ts"]) >= oldest]
+    newest_first = sorted(top, key=lambda m: float(m["ts"]), reverse=True)[:limit]
+    messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in newest_first]
+    return {"ok": True, "messages": messages, "has_more": len(top) > limit}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from aetherius.errors import StoreUnavailable
 from aetherius.incidents import IncidentState
 from aetherius.store import Store
 from bot.notifier import DETAILS, DIGESTED
@@ -201,3 +204,80 @@ def test_long_evidence_is_truncated_in_blocks_and_uploaded_whole_as_a_file_in_th
     (content,) = slack.state.uploads.values()
     assert content.decode().count("upstream timed out") == 400
     assert b"sk-live-abcdef0123456789" not in content
+
+
+def _failing_root_record(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database refuses the record of the first parent Slack accepted (or the worker died right there)."""
+    real = store.record_notification
+    failures = [StoreUnavailable("database went away")]
+
+    def record(incident_id: int, **kwargs: Any) -> int:
+        if kwargs.get("kind") == "root" and failures:
+            raise failures.pop()
+        return real(incident_id, **kwargs)
+
+    monkeypatch.setattr(store, "record_notification", record)
+
+
+def test_a_parent_posted_but_not_recorded_is_found_in_history_and_adopted_not_posted_twice(
+    store: Store, slack: FakeSlack, worlds: list[SlackWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(worlds, store, slack)
+    incident = open_incident(store, 1)
+    _failing_root_record(store, monkeypatch)
+    with pytest.raises(StoreUnavailable):
+        world.notify(incident)  # Slack has the parent; we do not know its ts
+    assert slack.calls("conversations.history") == []  # a first attempt never reads history
+    world.settle()
+
+    assert world.notify(incident).startswith("posted")  # the task's retry
+    world.settle()
+    parents = [c for c in slack.posts() if not c.params.get("thread_ts")]
+    assert len(parents) == 1
+    [history] = slack.calls("conversations.history")
+    assert history.params["channel"] == CHANNEL
+    recorded = store.get_incident(incident)
+    assert recorded.slack_ts == slack.state.messages[CHANNEL][0]["ts"] and recorded.state == IncidentState.NOTIFIED
+    assert [e.kind for e in store.audit_log(incident_id=incident) if e.kind.startswith("slack.root")] == [
+        "slack.root_adopted",
+        "slack.root_attempt",
+    ]
+    details = [c for c in slack.posts() if c.params.get("thread_ts") == recorded.slack_ts]
+    assert len(details) == 1  # posted once, by the first attempt's callback
+    assert store.sent_message(incident, DETAILS) is not None
+
+
+def test_a_parent_of_another_incident_or_another_install_is_never_adopted(
+    store: Store, slack: FakeSlack, worlds: list[SlackWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(worlds, store, slack)
+    first, second = open_incident(store, 1), open_incident(store, 2)
+    world.notify(first)
+    incident = store.get_incident(second)
+    other_install = {"event_type": "aetherius_incident", "event_payload": {"incident_id": second, "fingerprint": "x"}}
+    world.client.chat_postMessage(channel=CHANNEL, text="another install's incident", metadata=other_install)
+    store.audit(actor="notifier", kind="slack.root_attempt", detail={"channel": CHANNEL, "at": 0}, incident_id=second)
+    assert world.notify(second).startswith("posted")
+    world.settle()
+    assert store.get_incident(second).slack_ts not in (store.get_incident(first).slack_ts, None)
+    assert incident.fingerprint != "x"
+
+
+def test_without_the_history_scope_a_retry_posts_again_and_says_why(
+    store: Store,
+    slack: FakeSlack,
+    worlds: list[SlackWorld],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = _world(worlds, store, slack)
+    slack.deny_scope("conversations.history")
+    incident = open_incident(store, 1)
+    _failing_root_record(store, monkeypatch)
+    with pytest.raises(StoreUnavailable):
+        world.notify(incident)
+    with caplog.at_level(logging.WARNING, logger="aetherius.slack"):
+        assert world.notify(incident).startswith("posted")
+    world.settle()
+    assert len([c for c in slack.posts() if not c.params.get("thread_ts")]) == 2
+    assert "needs channels:history" in caplog.text and "missing_scope" in caplog.text
