@@ -48,6 +48,7 @@ class FakeSlack(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.state = _State()
+        self.socket_mode_url: str | None = None
         self._ts_lock = threading.Lock()
         self._last_ts = 0.0
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -108,6 +109,9 @@ def _answer(server: FakeSlack, method: str, params: dict[str, Any]) -> dict[str,
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
     if method == "conversations.history":
         return _history(server, channel, params)
+    if method == "apps.connections.open":  # Socket Mode: the WebSocket URL of tests.fakes.socket_mode
+        url = server.socket_mode_url
+        return {"ok": True, "url": url} if url else {"ok": False, "error": "not_allowed_token_type"}
     if method == "chat.update":
         return {"ok": True, "channel": channel, "ts": params.get("ts"), "text": params.get("text", "")}
     if method == "chat.postEphemeral":
