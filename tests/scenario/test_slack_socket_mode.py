@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_the_connection_is_opened_with_the_app_token_and_a_command_is_answered_i
         "user_id": "U_ALICE",
         "channel_id": CHANNEL,
         "team_id": "T1",
-        "trigger_id": "13345224609.1.abc",
+        "trigger_id": f"13345224609.{uuid.uuid4().hex}",  # unique: Redis remembers seen ones
         "response_url": f"{served.slack.url}response",
     }
     envelope = served.socket.push("slash_commands", command, accepts_response_payload=True)
@@ -88,7 +89,7 @@ def test_a_reaction_event_over_the_socket_is_acked_and_recorded_as_feedback(serv
         "type": "event_callback",
         "team_id": "T1",
         "api_app_id": "A1",
-        "event_id": "Ev0SOCKET1",
+        "event_id": f"Ev{uuid.uuid4().hex[:12]}",
         "event_time": int(time.time()),
         "event": {
             "type": "reaction_added",
@@ -106,12 +107,13 @@ def test_a_reaction_event_over_the_socket_is_acked_and_recorded_as_feedback(serv
 
 
 def test_a_button_click_over_the_socket_opens_the_wrong_cause_picker(served: Served) -> None:
+    trigger = f"13345224609.{uuid.uuid4().hex}"
     click = {
         "type": "block_actions",
         "team": {"id": "T1"},
         "user": {"id": "U_BEN"},
         "api_app_id": "A1",
-        "trigger_id": "13345224609.2.def",
+        "trigger_id": trigger,
         "channel": {"id": CHANNEL},
         "container": {"type": "message", "message_ts": served.root_ts, "channel_id": CHANNEL},
         "actions": [
@@ -129,4 +131,4 @@ def test_a_button_click_over_the_socket_opens_the_wrong_cause_picker(served: Ser
     while not served.slack.calls("views.open") and time.monotonic() < deadline:
         time.sleep(0.1)
     [opened] = served.slack.calls("views.open")
-    assert opened.params["trigger_id"] == "13345224609.2.def"
+    assert opened.params["trigger_id"] == trigger
