@@ -77,7 +77,23 @@ def test_confirmation_rate_counts_corrections_as_not_confirmed() -> None:
     assert "no feedback yet" in stats_text({})
 
 
+SCOPES_BY_METHOD = {
+    "chat_postMessage": {"chat:write"},
+    "chat_update": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"},
+    "files_upload_v2": {"files:write"},
+    "usergroups_users_list": {"usergroups:read"},
+    "conversations_history": {"channels:history", "groups:history"},
+    "views_open": set(),
+    "views_publish": set(),
+    "views_update": set(),
+}
+"""Web API methods and the bot scopes they need (api.slack.com/methods); views need none."""
+
+
 def test_the_app_manifest_asks_for_exactly_the_scopes_the_bot_uses() -> None:
+    import re
+
     import yaml
 
     from bot.serving import PATH
@@ -86,7 +102,13 @@ def test_the_app_manifest_asks_for_exactly_the_scopes_the_bot_uses() -> None:
     manifest = yaml.safe_load((root / "deploy" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     scopes = manifest["oauth_config"]["scopes"]
     assert set(scopes) == {"bot"}
-    assert sorted(scopes["bot"]) == ["chat:write", "commands", "files:write", "reactions:read", "usergroups:read"]
+    sources = [*(root / "bot").glob("*.py"), *(root / "aetherius" / "cli").glob("slack*.py")]
+    called = {m for p in sources for m in re.findall(r"\.([a-z]+_[a-zA-Z_0-9]+)\(", p.read_text())}
+    families = ("chat", "files", "usergroups", "conversations", "views", "reactions", "users")
+    web_api = {m for m in called if m.split("_")[0] in families}
+    assert web_api <= set(SCOPES_BY_METHOD), f"add the scope of {sorted(web_api - set(SCOPES_BY_METHOD))}"
+    needed = set().union(*(SCOPES_BY_METHOD[m] for m in web_api)) | {"commands", "reactions:read"}  # /aeth, events
+    assert sorted(scopes["bot"]) == sorted(needed)
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened", "reaction_added", "reaction_removed"
     }  # fmt: skip
