@@ -68,6 +68,9 @@ class Container:
     # from metrics
     memory_peak: float | None = None
     memory_last: float | None = None
+    oom_events: float | None = None
+    """Kernel OOM kills in the container's cgroup over the window (cAdvisor ``container_oom_events_total``); on
+    cgroup v1, or v2 without ``memory.oom.group``, they can hit one process while the container keeps running."""
     cpu_usage_cores: float | None = None
     throttle_ratio: float | None = None
     fs_usage_peak: float | None = None

@@ -18,6 +18,12 @@ def counter_increase(values: list[tuple[float, float]]) -> float:
     return total
 
 
+def increase(series: Iterable[MetricSeries]) -> float | None:
+    """Total increase of a counter over all its series, or None when there is no series at all."""
+    found = [s for s in series if s.values]
+    return sum(counter_increase(s.values) for s in found) if found else None
+
+
 def span(values: list[tuple[float, float]]) -> float:
     return values[-1][0] - values[0][0] if len(values) > 1 else 0.0
 

@@ -366,6 +366,7 @@ def _apply_metrics(sig: Signals, series: list[MetricSeries]) -> None:
 
         c.memory_peak = metrics.peak(sel("container_memory_working_set_bytes"))
         c.memory_last = metrics.last(sel("container_memory_working_set_bytes"))
+        c.oom_events = metrics.increase(sel("container_oom_events_total"))
         c.throttle_ratio = metrics.throttle_ratio(
             sel("container_cpu_cfs_throttled_periods_total"), sel("container_cpu_cfs_periods_total")
         )

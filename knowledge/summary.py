@@ -23,6 +23,13 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
                 f"container {c} is killed by the node-wide OOM killer: the node runs out of memory because pods "
                 f"request less than they use, not because {c} reaches its own limit"
             )
+        case "oom_killed" if facts.get("child_oom"):
+            peak, limit = facts.get("memory_peak"), facts.get("memory_limit")
+            usage = f" at {format_bytes(peak)} of its {format_bytes(limit)} limit" if peak and limit else ""
+            return (
+                f"the kernel OOM killer kills worker processes inside container {c}{usage} while the container "
+                "keeps running, so restarts stay at 0 and requests to the killed workers fail"
+            )
         case "oom_killed" if facts.get("evicted_resource") == "memory":
             return "the kubelet evicted the pod because the node ran low on memory"
         case "oom_killed":

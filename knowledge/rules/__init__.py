@@ -25,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     images.image_cannot_be_pulled,
     configs.container_config_unavailable,
     memory.killed_for_memory,
+    memory.processes_killed_for_memory,
     evictions.evicted_by_kubelet,
     evictions.node_under_disk_pressure,
     evictions.volume_nearly_full,

@@ -15,7 +15,7 @@ from aetherius.signals import Container, LogLine, Signals
 from aetherius.taxonomy import Category
 from knowledge.linepatterns import LinePattern
 from knowledge.rules import patterns as p
-from knowledge.rules.base import crashed, describe_termination, finding, quote, termination
+from knowledge.rules.base import crashed, describe_termination, finding, quote, subject_events, termination
 
 MECHANISMS: list[tuple[str, Category, LinePattern]] = [
     ("rbac", "rbac_denied", p.RBAC),
@@ -203,32 +203,59 @@ def _facts(name: str, line: str, c: Container, code: int | None) -> dict[str, ob
     return facts
 
 
+_LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+
+
+def _to_loopback(line: str) -> bool:
+    """The failed connection went to this pod itself (a proxy to its app container): no network was crossed."""
+    host = _HOST.search(line)
+    return host is not None and host.group("host").lower().startswith(_LOOPBACK)
+
+
+def _readiness_failures(sig: Signals) -> int:
+    return sum(e.count for e in subject_events(sig, "Unhealthy") if "readiness" in e.message.lower())
+
+
 def running_but_cut_off(sig: Signals) -> list[Finding]:
-    """A live container that never crashes but cannot reach what it needs (retrying forever, not ready)."""
+    """A live container that never crashes but cannot reach what it needs (retrying forever, not ready).
+
+    In a pod that is not ready, every running container's logs count, not only the unready one's: behind a proxy
+    sidecar whose readiness probe fails, it is the app container that logs why. When the readiness probe keeps
+    failing and the logs show a dependency that stays unreachable (not this pod's own loopback, never recovered),
+    the probe is the symptom and the unreachable dependency the cause, so it outweighs the probe finding.
+    """
     if any(crashed(c) for c in sig.containers):
         return []
+    pod_not_ready = any(c.state == "running" and not c.ready and not c.init for c in sig.containers)
+    probe_failing = _readiness_failures(sig) >= 6
     out: list[Finding] = []
     for c in sig.containers:
         if c.state != "running" or c.init:
             continue
         lines = [ln for ln in sig.log_errors if ln.container == c.name and not ln.previous]
         scores = score_mechanisms(lines, [])
-        # A ready container is cut off only by what cannot be a blip: the API server denying it, again and again
-        # (an operator that cannot watch, a kube-rbac-proxy that cannot create TokenReviews).
-        mechanisms = ("rbac",) if c.ready else ("dns", "connect", "rbac", "config")
+        cut_off = not c.ready or pod_not_ready
+        # A ready container in a ready pod is cut off only by what cannot be a blip: the API server denying it,
+        # again and again (an operator that cannot watch, a kube-rbac-proxy that cannot create TokenReviews).
+        mechanisms = ("dns", "connect", "rbac", "config") if cut_off else ("rbac",)
         for name in mechanisms:
-            if name in scores and scores[name][1].hits >= (_READY_DENIALS if c.ready else 3):
+            if name in scores and scores[name][1].hits >= (3 if cut_off else _READY_DENIALS):
                 category, score = scores[name]
+                if name in ("dns", "connect") and _to_loopback(score.line):
+                    continue  # a proxy timing out on its own app container: the app is slow, no network failed
+                weight = 0.6 if cut_off else 0.75
+                state = f"container {c.name}: running" + (" and ready" if c.ready else " but not ready")
+                if c.ready and pod_not_ready:
+                    state += ", in a pod that is not ready"
+                unreachable = name in ("dns", "connect") and not score.recovered
+                if probe_failing and unreachable:
+                    weight = 0.8
                 out.append(
                     finding(
                         f"running_but_cut_off:{name}",
                         category,
-                        0.75 if c.ready else 0.6,
-                        [
-                            f"container {c.name}: running" + (" and ready" if c.ready else " but not ready"),
-                            f"log ({c.name}): {quote(score.line, 300)}",
-                            f"{score.hits} similar lines",
-                        ],
+                        weight,
+                        [state, f"log ({c.name}): {quote(score.line, 300)}", f"{score.hits} similar lines"],
                         **_facts(name, score.line, c, None),
                     )
                 )

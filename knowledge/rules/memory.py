@@ -2,6 +2,11 @@
 
 An exit 137 alone is only SIGKILL: it is an OOM when the kernel said so, or the node logged a SystemOOM at the
 time, or the working set reached the limit. A liveness kill or an eviction is also a 137 and is left to other rules.
+
+The OOM killer may also take one process and leave the container running (cgroup v1, or v2 without
+``memory.oom.group``): a pre-forking server loses a worker, logs "child exited on signal 9", and answers 502s while
+restartCount stays 0. That is an OOM when the kernel counted OOM kills in the cgroup, or when workers die by SIGKILL
+while the working set sits at the limit.
 """
 
 from __future__ import annotations
@@ -9,7 +14,8 @@ from __future__ import annotations
 from aetherius.diagnoses import Finding
 from aetherius.quantities import format_bytes
 from aetherius.signals import Container, Signals
-from knowledge.rules.base import RECENT_S, describe_termination, event_evidence, finding, recent, termination
+from knowledge.rules import patterns as p
+from knowledge.rules.base import RECENT_S, describe_termination, event_evidence, finding, quote, recent, termination
 
 
 def _recent_termination(c: Container) -> bool:
@@ -88,6 +94,50 @@ def killed_for_memory(sig: Signals) -> list[Finding]:
                 )
             )
     return out
+
+
+def processes_killed_for_memory(sig: Signals) -> list[Finding]:
+    """Workers of a running container killed by the OOM killer, the container itself never restarted."""
+    out: list[Finding] = []
+    for c in sig.containers:
+        if c.state != "running" or c.init:
+            continue
+        texts = dict.fromkeys(ln.text for ln in [*sig.log_errors, *sig.log_tail] if ln.container == c.name)
+        kills = [t for t in texts if not _previous_only(sig, c, t) and p.PROCESS_KILLED.search(t)]
+        kernel = bool(c.oom_events and c.oom_events > 0)
+        at_limit = bool(c.memory_peak and c.memory_limit and c.memory_peak >= 0.95 * c.memory_limit)
+        if kernel:
+            weight = 0.9 if kills or at_limit else 0.8
+        elif len(kills) >= 2 and at_limit:
+            weight = 0.8
+        else:
+            continue
+        evidence = [f"container {c.name}: running, {len(kills) or 'its'} processes killed by SIGKILL inside it"]
+        if kernel:
+            evidence.append(f"kernel OOM kills in its cgroup: {c.oom_events:.0f} (container_oom_events_total)")
+        if kills:
+            evidence.append(f"log ({c.name}): {quote(kills[-1], 300)}")
+        evidence.append(_usage(c))
+        out.append(
+            finding(
+                "processes_killed_for_memory",
+                "oom_killed",
+                weight,
+                evidence,
+                container=c.name,
+                child_oom=True,
+                memory_peak=c.memory_peak,
+                memory_limit=c.memory_limit,
+                killed_processes=len(kills),
+            )
+        )
+    return out
+
+
+def _previous_only(sig: Signals, c: Container, text: str) -> bool:
+    """The line is only in the previous run's log: it says nothing about the process running now."""
+    lines = [ln for ln in [*sig.log_errors, *sig.log_tail] if ln.container == c.name and ln.text == text]
+    return all(ln.previous for ln in lines)
 
 
 def _overcommit(c: Container, sig: Signals) -> str:

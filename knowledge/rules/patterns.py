@@ -83,6 +83,15 @@ APP_OOM = _rx(
     r"OutOfMemoryException", r"memory allocation of \d+ bytes failed", r"\bOOM command not allowed\b",
 )  # fmt: skip
 
+# A process inside a container killed by SIGKILL while the container lives on: worker and child processes of
+# pre-forking servers (php-fpm, gunicorn, uwsgi, Apache, nginx, Celery/billiard, PostgreSQL backends), and the
+# kernel's own report. On cgroup v1 the OOM killer picks such a process, not the container.
+PROCESS_KILLED = _rx(
+    r"exited on signal 9\b", r"signal 9 \(SIGKILL\)", r"\bwas sent SIGKILL\b", r"terminated by signal 9\b",
+    r"killed by signal 9\b", r"exit signal Killed \(9\)", r"\bKilled process \d+", r"\bdied\b.{0,40}\bSIGKILL\b",
+    r"\bprocess \d+ (?:was )?killed \(signal 9\)",
+)  # fmt: skip
+
 # Storage exhaustion.
 DISK_FULL = _rx(
     r"no space left on device", r"\bENOSPC\b", r"disk (?:is )?full", r"disk quota exceeded", r"\bEDQUOT\b",

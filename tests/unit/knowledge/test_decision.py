@@ -62,3 +62,11 @@ def test_alternatives_share_what_the_top_answer_leaves() -> None:
     total = decision.confidence + sum(a.confidence for a in decision.alternatives)
     assert abs(total - 1.0) < 0.01
     assert [a.category for a in decision.alternatives] == ["scheduling", "config_error"]
+
+
+def test_in_a_close_call_no_alternative_reads_as_surer_than_the_answer() -> None:
+    findings = [f("network", 0.8), f("probe_failure", 0.7)]
+    decision = decide(findings, [])
+    assert decision.category == "network"
+    assert all(a.confidence < decision.confidence for a in decision.alternatives)
+    assert decision.alternatives[0].category == "probe_failure"

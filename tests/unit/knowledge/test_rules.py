@@ -319,3 +319,77 @@ def test_routine_events_and_pod_names_stay_out_of_the_similarity_text() -> None:
     assert essential(text) == (
         "container api: waiting CrashLoopBackOff\nevent Warning BackOff x<n>: Back-off restarting failed container api"
     )
+
+
+# --- a worker process killed for memory while its container keeps running (cgroup v1) ---
+
+GIB_HALF = 512 * 1024 * 1024
+FPM_KILLS = "\n".join(
+    f"[11-Jun-2024 09:4{i}:07] WARNING: [pool www] child 2{i}190 exited on signal 9 (SIGKILL) after 38.1 seconds"
+    for i in range(4)
+)
+
+
+def _fpm_pod(**extra: Any) -> dict[str, Any]:
+    return b.pod(containers=[b.container("php-fpm", memory="512Mi")], statuses=[b.running("php-fpm")], **extra)
+
+
+def test_workers_killed_by_sigkill_at_the_memory_limit_are_an_oom_though_the_container_never_restarted() -> None:
+    memory = b.series("container_memory_working_set_bytes", [0.9 * GIB_HALF, 0.99 * GIB_HALF], container="php-fpm")
+    doc = b.snapshot(_fpm_pod(), logs=[b.log(FPM_KILLS, container="php-fpm", previous=False)], metrics=[memory])
+    assert category_of(doc) == "oom_killed"
+    assert facts_of(doc, "oom_killed")["child_oom"] is True
+
+
+def test_the_kernels_oom_event_counter_alone_says_a_process_was_killed_for_memory() -> None:
+    oom_events = b.series("container_oom_events_total", [3, 3, 5, 7], container="php-fpm")
+    doc = b.snapshot(_fpm_pod(), metrics=[oom_events])
+    assert category_of(doc) == "oom_killed"
+
+
+def test_workers_killed_by_sigkill_far_below_the_limit_are_not_called_oom() -> None:
+    memory = b.series("container_memory_working_set_bytes", [0.3 * GIB_HALF, 0.35 * GIB_HALF], container="php-fpm")
+    doc = b.snapshot(_fpm_pod(), logs=[b.log(FPM_KILLS, container="php-fpm", previous=False)], metrics=[memory])
+    assert category_of(doc) != "oom_killed"
+
+
+# --- a readiness probe that fails because what the app needs is unreachable ---
+
+DB_TIMEOUTS = "\n".join(
+    f'{{"level_name":"ERROR","message":"SQLSTATE[HY000] [2002] Connection timed out (Connection: mysql, host '
+    f'mysql.databases.svc.cluster.local)","n":{i}}}'
+    for i in range(5)
+)
+PROXY_TIMEOUTS = "\n".join(
+    f"2024/07/23 10:5{i}:02 [error] 29#29: *4011{i} upstream timed out (110: Connection timed out) while reading "
+    f'response header from upstream, request: "GET /healthz HTTP/1.1", upstream: "fastcgi://127.0.0.1:9000"'
+    for i in range(5)
+)
+
+
+def _proxied_pod() -> dict[str, Any]:
+    return b.pod(
+        containers=[b.container("nginx"), b.container("php-fpm")],
+        statuses=[b.running("nginx", ready=False), b.running("php-fpm")],
+    )
+
+
+def test_a_failing_readiness_probe_behind_a_proxy_is_a_network_failure_when_the_app_cannot_reach_its_database() -> None:
+    doc = b.snapshot(
+        _proxied_pod(),
+        b.event("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=40),
+        logs=[
+            b.log(PROXY_TIMEOUTS, container="nginx", previous=False),
+            b.log(DB_TIMEOUTS, container="php-fpm", previous=False),
+        ],
+    )
+    assert category_of(doc) == "network"
+
+
+def test_a_proxy_timing_out_on_its_own_app_container_is_no_network_failure() -> None:
+    doc = b.snapshot(
+        _proxied_pod(),
+        b.event("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=40),
+        logs=[b.log(PROXY_TIMEOUTS, container="nginx", previous=False)],
+    )
+    assert category_of(doc) == "probe_failure"
