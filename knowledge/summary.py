@@ -15,6 +15,15 @@ _CNI_PROBLEMS = {
 }
 
 
+_PULL_ERRORS = {
+    "platform": "it has no variant for this node's OS/CPU architecture",
+    "not_found": "not found",
+    "unauthorized": "the registry refuses our credentials",
+    "rate_limited": "the registry rate-limits pulls",
+    "tls": "TLS verification fails",
+}
+
+
 def _cause(category: Category, facts: dict[str, Any]) -> str:
     c = facts.get("container", "the container")
     match category:
@@ -40,7 +49,8 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
             code = facts.get("exit_code", "?")
             return f"container {c} exits on its own (exit {code}): an application error, not the platform"
         case "image_pull":
-            why = str(facts.get("pull_error", "unknown")).replace("_", " ")
+            error = str(facts.get("pull_error", "unknown"))
+            why = _PULL_ERRORS.get(error, error.replace("_", " "))
             return f"the image {facts.get('image', '')} cannot be pulled ({why})"
         case "cpu_throttling":
             ratio = facts.get("throttle_ratio")

@@ -14,6 +14,7 @@ def pull_error_kind(text: str, reason: str) -> str:
     if reason == "InvalidImageName" or "invalid reference format" in text:
         return "invalid_name"
     for kind, pattern in (
+        ("platform", p.PULL_PLATFORM),
         ("rate_limited", p.PULL_RATE),
         ("tls", p.PULL_TLS),
         ("dns", p.DNS),

@@ -143,6 +143,11 @@ APP_CRASH = _rx(
 )  # fmt: skip
 
 # Image pull failure flavours (messages from kubelet, containerd, CRI-O, Docker).
+# The image exists, but not for this node's OS/architecture (containerd, CRI-O, Docker wording).
+PULL_PLATFORM = _rx(
+    r"no match for platform in manifest", r"does not match the specified platform", r"no matching manifest for \w+/\w+",
+    r"image with reference .{0,200} was found but does not match",
+)  # fmt: skip
 PULL_NOT_FOUND = _rx(
     r"manifest unknown",
     r"not found",

@@ -53,7 +53,10 @@ def scheduling_reasons(message: str) -> list[str]:
 def cannot_be_scheduled(sig: Signals) -> list[Finding]:
     if sig.node_name and sig.phase != "Pending":
         return []
-    events = subject_events(sig, "FailedScheduling", "FailedCreate")
+    bound = bool(sig.node_name) and sig.conditions.get("PodScheduled") != "False"
+    # A pod bound to a node was scheduled in the end (an autoscaler added the node): its FailedScheduling events
+    # are history, and whatever keeps it Pending now (an image, a volume) is another rule's.
+    events = subject_events(sig, "FailedCreate") if bound else subject_events(sig, "FailedScheduling", "FailedCreate")
     cond = sig.condition_messages.get("PodScheduled", "") if sig.conditions.get("PodScheduled") == "False" else ""
     message = " ".join([cond, *(e.message for e in events)])
     if not message.strip():

@@ -393,3 +393,19 @@ def test_a_proxy_timing_out_on_its_own_app_container_is_no_network_failure() -> 
         logs=[b.log(PROXY_TIMEOUTS, container="nginx", previous=False)],
     )
     assert category_of(doc) == "probe_failure"
+
+
+def test_failed_scheduling_events_of_a_pod_now_bound_to_a_node_are_history() -> None:
+    pulling = b.waiting("migrate", reason="ImagePullBackOff", message='Back-off pulling image "ghcr.io/acme/m:2"')
+    doc = b.snapshot(
+        b.pod(
+            phase="Pending",
+            init_containers=[b.container("migrate")],
+            init_statuses=[pulling],
+            statuses=[b.waiting("api", reason="PodInitializing")],
+        ),
+        b.event("FailedScheduling", "0/14 nodes are available: 14 Insufficient cpu.", count=3),
+        b.event("Failed", 'Failed to pull image "ghcr.io/acme/m:2": no match for platform in manifest', count=8),
+    )
+    assert category_of(doc) == "image_pull"
+    assert "scheduling" not in {f.category for f in evaluate(extract(to_snapshot(doc)))}
