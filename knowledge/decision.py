@@ -64,6 +64,8 @@ def decide(findings: list[Finding], similar: list[SimilarCase], unknown_below: f
     if top != "unknown" and (top_score < unknown_below or confidence < unknown_below * 0.75):
         alternatives = [Alternative(category=c, confidence=round(s * 0.5, 3)) for c, s in ranked[:3] if s >= 0.1]
         return Decision("unknown", round(max(0.3, 0.6 - top_score), 3), alternatives, scores)
+    if top == "unknown":  # won on case votes or weak "looks healthy" signs: as sure as the low-score path says
+        confidence = max(confidence, 0.6 - second, 0.3)
     confidence = min(0.99, confidence)
     runners = [(c, s) for c, s in ranked[1:4] if s >= 0.1]
     mass = sum(s for _, s in runners)

@@ -70,3 +70,9 @@ def test_in_a_close_call_no_alternative_reads_as_surer_than_the_answer() -> None
     assert decision.category == "network"
     assert all(a.confidence < decision.confidence for a in decision.alternatives)
     assert decision.alternatives[0].category == "probe_failure"
+
+
+def test_an_unknown_carried_only_by_similar_cases_is_not_reported_as_two_percent_sure() -> None:
+    decision = decide([], [case("unknown", 0.7), case("unknown", 0.6)])
+    assert decision.category == "unknown"
+    assert decision.confidence >= 0.3
