@@ -149,6 +149,20 @@ class Owner:
 
 
 @dataclass(slots=True)
+class Policy:
+    """A NetworkPolicy that selects the subject pod."""
+
+    name: str
+    age_s: float | None = None
+    """How long before the capture it was created."""
+    egress: bool = False
+    """It restricts the pod's egress: whatever no egress rule allows is dropped."""
+    ingress: bool = False
+    egress_allows: list[str] = field(default_factory=list)
+    """Each egress rule in words ("UDP/53 to any", "TCP/5432 to namespace db", "nothing")."""
+
+
+@dataclass(slots=True)
 class Signals:
     namespace: str = ""
     pod: str = ""
@@ -171,6 +185,7 @@ class Signals:
     claims: list[Claim] = field(default_factory=list)
     owners: list[Owner] = field(default_factory=list)
     pod_volumes: dict[str, str] = field(default_factory=dict)  # volume name -> source kind
+    network_policies: list[Policy] = field(default_factory=list)  # those that select the pod
     present_objects: set[str] = field(default_factory=set)  # "Kind/name" of objects in the snapshot
     log_errors: list[LogLine] = field(default_factory=list)
     log_tail: list[LogLine] = field(default_factory=list)

@@ -15,6 +15,7 @@ from aetherius.quantities import parse_quantity, parse_time, seconds_between
 from aetherius.signals import Claim, Container, EnvReference, Event, NodeInfo, Owner, Probe, Signals
 from aetherius.snapshots import KubeObject, MetricSeries, Snapshot
 from knowledge import logscan, metrics
+from knowledge.netpolicy import selecting_policies
 
 _OWNER_KINDS = ("ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController")
 _VOLATILE_MESSAGE = re.compile(r"\d+")
@@ -53,6 +54,7 @@ def extract(snapshot: Snapshot) -> Signals:
     sig.owners = _owners(pod, snapshot.objects)
     sig.node = _node(sig.node_name, snapshot.objects)
     sig.claims = _claims(spec, snapshot.objects)
+    sig.network_policies = selecting_policies(pod, snapshot.objects, captured)
     sig.events = _events(sig, snapshot.objects, captured)
     sig.log_errors, sig.log_tail = logscan.scan(snapshot.logs)
     sig.has_logs = any(log.text.strip() for log in snapshot.logs)

@@ -155,8 +155,12 @@ def check_cluster_dns(ctx: Context) -> Plan:
 def review_network_policies(ctx: Context) -> Plan:
     t, dns = target(ctx), ctx.flag("dns")
     timeout = bool(_TIMEOUT.search(ctx.evidence))
+    policy = ctx.text("network_policy")  # a policy that selects the pod and restricts its egress
     fit = (0.6 if timeout else 0.3) if dns else (0.8 if timeout else 0.6) if t.host else 0.3
-    commands = [ctx.kubectl("get", "networkpolicy", "-o", "wide")]
+    if policy:
+        fit = 0.95
+    commands = [ctx.kubectl("get", "networkpolicy", policy, "-o", "yaml") if policy else ""]
+    commands = [c for c in commands if c] + [ctx.kubectl("get", "networkpolicy", "-o", "wide")]
     if t.service_namespace and t.service_namespace != ctx.namespace:
         commands.append(f"kubectl -n {t.service_namespace} get networkpolicy -o wide")
     if t.host and t.port:
@@ -176,11 +180,25 @@ def review_network_policies(ctx: Context) -> Plan:
                 t.port,
             )
         )
+    first_step = (
+        [
+            f"NetworkPolicy {policy} selects {ctx.pod} and drops every egress flow its rules do not list: add a rule "
+            f"for {t.host or 'the dependency'}{':' + t.port if t.port else ''} (port and destination namespace or "
+            "CIDR), or narrow its podSelector, then watch the pod become ready."
+        ]
+        if policy
+        else []
+    )
     return Plan(
-        title=f"Test the path to {t.host or 'the dependency'} and review NetworkPolicies",
+        title=(
+            f"Allow {t.host or 'the dependency'} in NetworkPolicy {policy}"
+            if policy
+            else f"Test the path to {t.host or 'the dependency'} and review NetworkPolicies"
+        ),
         fit=fit,
-        params=ctx.base_params() | {"host": t.host or None, "port": t.port or None, "timeout": timeout},
-        steps=[
+        params=ctx.base_params()
+        | {"host": t.host or None, "port": t.port or None, "timeout": timeout, "network_policy": policy or None},
+        steps=first_step + [
             f"List the NetworkPolicies of {ctx.namespace}"
             + (f" and {t.service_namespace}" if t.service_namespace not in ("", ctx.namespace) else "")
             + ": a policy selecting the pod drops all egress it does not allow (DNS on port 53 included).",

@@ -63,7 +63,7 @@ def _recency(index: int) -> float:
     return 1.0 if index < 4 else 0.8 if index < 12 else 0.55
 
 
-def _run_lines(sig: Signals, c: Container) -> list[LogLine]:
+def run_lines(sig: Signals, c: Container) -> list[LogLine]:
     """The most telling run of this container: the previous one if we have it, else the current one."""
     own = [ln for ln in sig.log_errors if ln.container == c.name]
     tail = [ln for ln in sig.log_tail if ln.container == c.name]
@@ -114,7 +114,7 @@ def process_exits(sig: Signals) -> list[Finding]:
         reason, code = termination(c)
         if reason == "OOMKilled" or (code in (137, 143) and not sig.has_logs):
             continue  # killed from outside: memory, probe and eviction rules own these
-        lines = _run_lines(sig, c)
+        lines = run_lines(sig, c)
         scores = score_mechanisms(lines, [c.last_message, c.message if c.state == "terminated" else ""])
         out.extend(_findings(c, scores, code))
     return out
@@ -157,7 +157,7 @@ def _findings(c: Container, scores: dict[str, tuple[Category, _Score]], code: in
             weight = 0.5 + 0.45 * strength
         if code in (137, 143) and category != "crash_loop":
             weight *= 0.8
-        facts = _facts(name, score.line, c, code)
+        facts = mechanism_facts(name, score.line, c, code)
         evidence = [base, f"log ({c.name}): {quote(score.line, 300)}"]
         if score.hits > 1:
             evidence.append(f"{score.hits} {name.replace('_', ' ')} lines in the run")
@@ -182,7 +182,7 @@ def _rank(entry: tuple[Category, _Score]) -> float:
     return score.value + min(score.hits, 5) * 0.02 + (0.05 if category != "crash_loop" else 0.0)
 
 
-def _facts(name: str, line: str, c: Container, code: int | None) -> dict[str, object]:
+def mechanism_facts(name: str, line: str, c: Container, code: int | None) -> dict[str, object]:
     facts: dict[str, object] = {"container": c.name, "exit_code": code, "mechanism": name}
     if name == "rbac":
         match = p.RBAC_PARTS.search(line.replace('\\"', '"'))
@@ -206,7 +206,7 @@ def _facts(name: str, line: str, c: Container, code: int | None) -> dict[str, ob
 _LOOPBACK = ("127.", "localhost", "::1", "[::1]")
 
 
-def _to_loopback(line: str) -> bool:
+def to_loopback(line: str) -> bool:
     """The failed connection went to this pod itself (a proxy to its app container): no network was crossed."""
     host = _HOST.search(line)
     return host is not None and host.group("host").lower().startswith(_LOOPBACK)
@@ -241,7 +241,7 @@ def running_but_cut_off(sig: Signals) -> list[Finding]:
         for name in mechanisms:
             if name in scores and scores[name][1].hits >= (3 if cut_off else _READY_DENIALS):
                 category, score = scores[name]
-                if name in ("dns", "connect") and _to_loopback(score.line):
+                if name in ("dns", "connect") and to_loopback(score.line):
                     continue  # a proxy timing out on its own app container: the app is slow, no network failed
                 weight = 0.6 if cut_off else 0.75
                 state = f"container {c.name}: running" + (" and ready" if c.ready else " but not ready")
@@ -256,7 +256,7 @@ def running_but_cut_off(sig: Signals) -> list[Finding]:
                         category,
                         weight,
                         [state, f"log ({c.name}): {quote(score.line, 300)}", f"{score.hits} similar lines"],
-                        **_facts(name, score.line, c, None),
+                        **mechanism_facts(name, score.line, c, None),
                     )
                 )
                 break
