@@ -85,6 +85,9 @@ def capture(
     for name in _config_maps(spec):
         found = _one(skipped, f"configmaps/{name}", partial(reader.get, "configmaps", name, namespace))
         objects += [_blank(config_map) for config_map in found]
+    policies = reader.list_network_policies(namespace)  # a cause that sits in another object: egress locked down
+    skipped += policies.skipped
+    objects += policies.objects
 
     logs = _logs(reader, pod, tail_lines, limit_bytes, skipped)
     metrics: list[MetricSeries] = []

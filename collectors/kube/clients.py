@@ -73,6 +73,7 @@ class ClusterReader:
         self._batch = client.BatchV1Api(api)
         self._events = client.EventsV1Api(api)
         self._storage = client.StorageV1Api(api)
+        self._networking = client.NetworkingV1Api(api)
         self._custom = client.CustomObjectsApi(api)
         self._getters: dict[str, Callable[..., Any]] = {
             "pods": self._core.read_namespaced_pod,
@@ -215,6 +216,19 @@ class ClusterReader:
                 gathered.objects.append(self.get("persistentvolumeclaims", name, namespace))
             except (AccessDenied, NotFound, ApiUnavailable, ApiRejected) as err:
                 gathered.skipped.append(f"persistentvolumeclaims/{name}: {describe(err)}")
+        return gathered
+
+    def list_network_policies(self, namespace: str) -> Gathered:
+        """The NetworkPolicies of a namespace (which of them select a pod is the brain's question)."""
+        gathered = Gathered()
+        what = f"networkpolicies in {namespace}"
+        try:
+            body = self._json(self._networking.list_namespaced_network_policy, "list", what, namespace)
+        except (AccessDenied, NotFound, ApiUnavailable, ApiRejected) as err:
+            gathered.skipped.append(f"networkpolicies: {describe(err)}")
+            return gathered
+        version = str(body.get("apiVersion") or "networking.k8s.io/v1")
+        gathered.objects += [clean(item, "NetworkPolicy", version) for item in body.get("items") or []]
         return gathered
 
     def list_pod_events(self, namespace: str, name: str, *, kind: str = "Pod") -> Gathered:

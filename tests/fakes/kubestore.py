@@ -103,6 +103,7 @@ def _types() -> dict[StorageKey, ResourceType]:
         ResourceType("batch", "v1", "jobs", "Job", True),
         ResourceType("batch", "v1", "cronjobs", "CronJob", True),
         ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True),
+        ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True),
         ResourceType("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", True),  # metrics-server's, read-only there
     ]
     return {(t.group, t.version, t.plural): t for t in table}

@@ -17,6 +17,7 @@ from collectors.kube.clients import ClusterReader
 from collectors.kube.detecting import Detection, detect_pod
 from collectors.prometheus import pod_queries
 from knowledge.loading import to_snapshot
+from knowledge.signals import extract
 from tests import builders
 from tests.fakes import NOW
 from tests.fakes.kube import FakeKube
@@ -131,6 +132,26 @@ def test_a_forbidden_node_is_skipped_and_the_capture_succeeds(kube: FakeKube, re
     assert denied.hits == 1
     assert "Node" not in [o["kind"] for o in snapshot.objects] and snapshot.pod["metadata"]["name"] == POD
     assert snapshot.metadata.model_dump()["skipped"] == ["nodes/worker-1: forbidden"]
+
+
+def test_the_namespaces_network_policies_are_captured_and_a_forbidden_list_is_only_skipped(
+    kube: FakeKube, reader: ClusterReader
+) -> None:
+    world(kube)
+    lockdown = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "egress-lockdown", "namespace": "shop"},
+                "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}  # fmt: skip
+    kube.create(lockdown)
+    kube.create(lockdown | {"metadata": {"name": "elsewhere", "namespace": "payments"}})
+    snapshot = capture(reader, "shop", POD, cluster="test")
+    policies = [o for o in snapshot.objects if o["kind"] == "NetworkPolicy"]
+    assert [(p["apiVersion"], p["metadata"]["name"]) for p in policies] == [("networking.k8s.io/v1", "egress-lockdown")]
+    assert extract(snapshot).network_policies[0].egress_allows == ["nothing"]
+
+    kube.fail("get", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", 403)
+    snapshot = capture(reader, "shop", POD, cluster="test")
+    assert "NetworkPolicy" not in [o["kind"] for o in snapshot.objects]
+    assert snapshot.metadata.model_dump()["skipped"] == ["networkpolicies: forbidden"]
 
 
 def test_a_500_on_a_log_is_recorded_and_the_rest_is_kept(kube: FakeKube, reader: ClusterReader) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-CALL = re.compile(r"self\._(core|apps|batch|events|storage|api)\.(read|list|create|replace)_(\w+)")
+CALL = re.compile(r"self\._(core|apps|batch|events|storage|networking|api)\.(read|list|create|replace)_(\w+)")
 GROUPS = {"core": "", "apps": "apps", "batch": "batch", "events": "events.k8s.io", "storage": "storage.k8s.io",
-          "api": "coordination.k8s.io"}  # fmt: skip
+          "networking": "networking.k8s.io", "api": "coordination.k8s.io"}  # fmt: skip
 PLURALS = {"pod_log": "pods/log", "config_map": "configmaps", "persistent_volume_claim": "persistentvolumeclaims",
            "persistent_volume": "persistentvolumes", "replica_set": "replicasets", "daemon_set": "daemonsets",
-           "stateful_set": "statefulsets", "cron_job": "cronjobs", "storage_class": "storageclasses"}  # fmt: skip
+           "stateful_set": "statefulsets", "cron_job": "cronjobs", "storage_class": "storageclasses",
+           "network_policy": "networkpolicies"}  # fmt: skip
 VERBS = {"read": "get", "list": "list", "create": "create", "replace": "update"}
 
 
