@@ -70,7 +70,11 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
             target = facts.get("host") or "a dependency"
             port = f":{facts['port']}" if facts.get("port") else ""
             how = "cannot resolve" if facts.get("dns") else "cannot connect to"
-            return f"container {c} {how} {target}{port} and gives up"
+            retrying = " and keeps retrying, so the pod is not ready"
+            ending = " and gives up" if facts.get("exit_code") is not None else retrying
+            policy = facts.get("network_policy")
+            blocked = f"; NetworkPolicy {policy} restricts its egress" if policy else ""
+            return f"container {c} {how} {target}{port}{ending}{blocked}"
         case "disk_pressure":
             if facts.get("claim"):
                 return f"the volume {facts['claim']} is full"
