@@ -23,7 +23,7 @@ ERROR_LINE = LinePattern(
     r"\bsevere\b|\bdenied\b|\bforbidden\b|\brefused\b|\btimed? ?out\b|\bunable to\b|\bcannot\b|\bcan't\b|"
     r"\bcould not\b|\bkilled\b|\bunauthori[sz]ed\b|\bno such\b|\bnot found\b|\bout of memory\b|\boom|"
     r"\bno space\b|\bsegmentation\b|\bsigsegv\b|\bsigterm\b|\bexit(?:ed|ing|s)?\b|\bcaused by\b|\beai_again\b|"
-    r"\benotfound\b|\beconn\w+",
+    r"\benotfound\b|\beconn\w+|\w+(?:error|exception)\b",
     ignore_case=True,
 )
 

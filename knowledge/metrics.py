@@ -10,12 +10,17 @@ from collections.abc import Iterable
 from aetherius.snapshots import MetricSeries
 
 
+def _step(prev: float, cur: float) -> float:
+    """A counter's growth between two samples. A drop to under half is a reset (the new run counted ``cur``); a
+    smaller dip is scrape jitter between replicas or series, and counts as no growth."""
+    if cur >= prev:
+        return cur - prev
+    return cur if cur < prev * 0.5 else 0.0
+
+
 def counter_increase(values: list[tuple[float, float]]) -> float:
-    """Increase of a counter over the window, tolerant of resets (a drop starts a new run)."""
-    total = 0.0
-    for (_, prev), (_, cur) in zip(values, values[1:], strict=False):
-        total += cur - prev if cur >= prev else cur
-    return total
+    """Increase of a counter over the window, tolerant of resets and of jitter."""
+    return sum(_step(prev, cur) for (_, prev), (_, cur) in zip(values, values[1:], strict=False))
 
 
 def increase(series: Iterable[MetricSeries]) -> float | None:
@@ -44,10 +49,26 @@ def last(series: Iterable[MetricSeries]) -> float | None:
 
 
 def throttle_ratio(throttled: list[MetricSeries], periods: list[MetricSeries]) -> float | None:
-    """Fraction of CFS periods in which the container was throttled, over the whole window."""
-    t = sum(counter_increase(s.values) for s in throttled)
-    p = sum(counter_increase(s.values) for s in periods)
-    return t / p if p > 0 else None
+    """Fraction of CFS periods in which the container was throttled, over the whole window (0..1).
+
+    Interval by interval: an interval counts at most as many throttled periods as periods elapsed in it, so a
+    throttled counter that resets or dips on its own cannot push the ratio past 1."""
+    elapsed: dict[float, float] = {}
+    for s in periods:
+        for (_, prev), (t, cur) in zip(s.values, s.values[1:], strict=False):
+            elapsed[t] = elapsed.get(t, 0.0) + _step(prev, cur)
+    if not elapsed:
+        return None
+    hit: dict[float, float] = {}
+    for s in throttled:
+        for (_, prev), (t, cur) in zip(s.values, s.values[1:], strict=False):
+            hit[t] = hit.get(t, 0.0) + _step(prev, cur)
+    total = sum(elapsed.values())
+    if total <= 0:
+        return None
+    if hit and not set(hit) & set(elapsed):  # samples at other instants: compare the totals, bounded
+        return min(1.0, sum(hit.values()) / total)
+    return sum(min(hit.get(t, 0.0), d) for t, d in elapsed.items()) / total
 
 
 def usage_cores(usage: list[MetricSeries]) -> float | None:

@@ -6,6 +6,7 @@ import re
 
 from aetherius.diagnoses import Finding
 from aetherius.signals import Signals
+from knowledge.rules import patterns as p
 from knowledge.rules.base import finding, quote, subject_events
 
 _MISSING = re.compile(
@@ -50,7 +51,11 @@ def container_config_unavailable(sig: Signals) -> list[Finding]:
         text = " ".join([c.message, *(e.message for e in events)])
         evidence = [f"container {c.name}: waiting {c.reason}: {quote(c.message)}"]
         missing = missing_reference(text)
-        if missing:
+        if p.VOLUME_BROKEN.search(text):
+            # the runtime cannot use a mounted volume (an NFS export recreated under a live mount): not the config
+            tail = f"container {c.name}: ...{quote(c.message[-200:] or text[-200:], 220)}"
+            out.append(finding("mounted_volume_broken", "volume_mount", 0.9, [*evidence, tail], container=c.name))
+        elif missing:
             out.append(
                 finding("container_config_unavailable", "config_error", 0.95, evidence, container=c.name, **missing)
             )

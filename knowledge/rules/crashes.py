@@ -38,8 +38,11 @@ _HOST = re.compile(
 _EXPLAINED_CRASH = 0.85
 _EXPLAINED_WITHIN = 3
 """Lines between a crash and a concrete cause for the cause to explain it."""
-_READY_DENIALS = 5
-"""Denials a running, ready container must log before it counts as cut off."""
+_READY_FAILS = 4
+"""Unrecovered connection or DNS failures a running, ready container must log before it counts as cut off."""
+_READY_DENIALS = 2
+"""Kubernetes API denials a running, ready container must log before it counts as cut off: a denial does not fix
+itself, so a second one means the controller keeps failing at its job even though its pod looks healthy."""
 
 
 @dataclass
@@ -93,6 +96,8 @@ def score_mechanisms(lines: list[LogLine], extra: list[str]) -> dict[str, tuple[
         recovered = name in ("dns", "connect") and position < last_success
         if recovered:
             weight *= 0.3
+        if name in ("dns", "connect") and p.TELEMETRY_TARGET.search(text):
+            weight *= 0.25  # a tracing or metrics exporter that cannot reach its collector does not end a process
         if name == "app_crash" and p.GENERIC_EXIT.search(text):
             weight *= 0.5
         entry = scores.setdefault(name, (category, _Score(recovered=True)))[1]
@@ -235,29 +240,34 @@ def running_but_cut_off(sig: Signals) -> list[Finding]:
         lines = [ln for ln in sig.log_errors if ln.container == c.name and not ln.previous]
         scores = score_mechanisms(lines, [])
         cut_off = not c.ready or pod_not_ready
-        # A ready container in a ready pod is cut off only by what cannot be a blip: the API server denying it,
-        # again and again (an operator that cannot watch, a kube-rbac-proxy that cannot create TokenReviews).
-        mechanisms = ("dns", "connect", "rbac", "config") if cut_off else ("rbac",)
+        # A ready container in a ready pod is cut off by what cannot be a blip: the API server denying it again (an
+        # operator that cannot watch), or a dependency it keeps failing to reach without ever getting through (a
+        # degraded service whose probes do not test that path, e.g. an MTU black hole eating large requests).
+        mechanisms = ("dns", "connect", "rbac", "config") if cut_off else ("rbac", "dns", "connect")
         for name in mechanisms:
-            if name in scores and scores[name][1].hits >= (3 if cut_off else _READY_DENIALS):
-                category, score = scores[name]
-                if name in ("dns", "connect") and to_loopback(score.line):
-                    continue  # a proxy timing out on its own app container: the app is slow, no network failed
-                weight = 0.6 if cut_off else 0.75
-                state = f"container {c.name}: running" + (" and ready" if c.ready else " but not ready")
-                if c.ready and pod_not_ready:
-                    state += ", in a pod that is not ready"
-                unreachable = name in ("dns", "connect") and not score.recovered
-                if probe_failing and unreachable:
-                    weight = 0.8
-                out.append(
-                    finding(
-                        f"running_but_cut_off:{name}",
-                        category,
-                        weight,
-                        [state, f"log ({c.name}): {quote(score.line, 300)}", f"{score.hits} similar lines"],
-                        **mechanism_facts(name, score.line, c, None),
-                    )
+            needed = (1 if name == "rbac" else 3) if cut_off else (_READY_DENIALS if name == "rbac" else _READY_FAILS)
+            if name not in scores or scores[name][1].hits < needed:
+                continue
+            category, score = scores[name]
+            if name in ("dns", "connect") and (to_loopback(score.line) or p.TELEMETRY_TARGET.search(score.line)):
+                continue  # a proxy timing out on its own app container, or a tracing exporter: no dependency lost
+            if name in ("dns", "connect") and not cut_off and score.recovered:
+                continue
+            weight = 0.6 if cut_off else 0.75 if name == "rbac" else 0.55
+            state = f"container {c.name}: running" + (" and ready" if c.ready else " but not ready")
+            if c.ready and pod_not_ready:
+                state += ", in a pod that is not ready"
+            unreachable = name in ("dns", "connect") and not score.recovered
+            if probe_failing and (unreachable or name == "rbac"):
+                weight = 0.85 if name == "rbac" else 0.8  # a denial never fixes itself: the clearest cause
+            out.append(
+                finding(
+                    f"running_but_cut_off:{name}",
+                    category,
+                    weight,
+                    [state, f"log ({c.name}): {quote(score.line, 300)}", f"{score.hits} similar lines"],
+                    **mechanism_facts(name, score.line, c, None),
                 )
-                break
+            )
+            break
     return out

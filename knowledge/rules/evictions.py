@@ -26,6 +26,9 @@ _MEMORY = re.compile(r"\bmemory\b|memorypressure", re.IGNORECASE)
 _PID = re.compile(r"\bpids?\b|pidpressure", re.IGNORECASE)
 
 
+_SHUTDOWN = re.compile(r"node shutdown|node is shutting down|shutdown manager", re.I)
+
+
 def _eviction_message(sig: Signals) -> str:
     parts = []
     if sig.pod_reason == "Evicted":
@@ -41,6 +44,11 @@ def evicted_by_kubelet(sig: Signals) -> list[Finding]:
     if not message:
         return []
     evidence = [f"pod {sig.pod} evicted: {quote(message)}"]
+    if _SHUTDOWN.search(message):
+        # Graceful node shutdown (a spot/preemptible reclaim, a maintenance reboot): the kubelet stops the pods and
+        # their controller starts them elsewhere. Nothing in the workload failed.
+        node = f"node {sig.node_name} was shut down; the pod's controller replaces it on another node"
+        return [finding("node_shutdown", "unknown", 0.7, [*evidence, node], node=sig.node_name or None)]
     if sig.node:
         pressure = [k for k, v in sig.node.conditions.items() if k.endswith("Pressure") and v == "True"]
         if pressure:

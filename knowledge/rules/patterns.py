@@ -46,6 +46,7 @@ DNS = _rx(
     r"nodename nor servname provided", r"UnknownHostException", r"could not resolve host",
     r"could not translate host name", r"failed to resolve" + _RESOLVED_THING, r"Name does not resolve", r"getaddrinfo failed",
     r"lookup [\w.-]+(?: on [\d.:]+)?: (?:server misbehaving|no such host|i/o timeout)",
+    r"lookup [\w.-]+ on [\w.:\[\]]+:.{0,100}(?:i/o timeout|no such host|server misbehaving|connection refused)",
     r"DNS resolution failed", r"name resolution", r"Resolve(?:r)? ?error", r"dns error", r"unable to resolve" + _RESOLVED_THING,
     r"socket\.gaierror", r"NameResolutionError", r"Host not found", r"unknown host", r"bad address '[\w.-]+'",
     r"can't resolve" + _RESOLVED_THING, r"Could not resolve" + _RESOLVED_THING, r"dns lookup (?:failed|error)", r"QueryTimeout",
@@ -127,6 +128,7 @@ MISSING_SETTING = _rx(
     r"SignatureDoesNotMatch", r"ExpiredToken", r"not authorized to perform", r"does not have .{0,40}permission",
     r"x509: certificate", r"certificate verify failed", r"unknown authority", r"SSLError", r"CERTIFICATE_VERIFY_FAILED",
     r"secret .{0,60} not found", r"configmap .{0,60} not found", r"couldn't find key", r"key .{0,40} not found in",
+    r"key not found: \\?[\"'][A-Z][A-Z0-9_]{2,}\\?[\"']",  # Ruby ENV.fetch("X") of a variable that is not set
 )  # fmt: skip
 
 # Application crash signatures (used to tell a code bug from an infrastructure cause).
@@ -140,6 +142,22 @@ APP_CRASH = _rx(
     r"failed to boot", r"Unable to load application", r"exited with code", r"relation .{0,60} does not exist",
     r"no such column", r"migration", r"exec format error", r"executable file not found", r"not found in \$PATH",
     r"error while loading shared libraries", r"GLIBC_\d", r"Illegal instruction",
+    # dependency injection that cannot wire the application at startup (Nest, Spring, Guice, .NET)
+    r"can't resolve dependencies of", r"UnsatisfiedDependencyException", r"NoSuchBeanDefinitionException",
+    r"Unable to resolve service for type",
+)  # fmt: skip
+
+# Where telemetry goes (OpenTelemetry collectors, Jaeger, Zipkin, Datadog and StatsD agents): failing to reach it
+# is noise in a crash, never why a process dies.
+TELEMETRY_TARGET = _rx(
+    r":(?:4317|4318|14250|14268|6831|6832|9411|8126|8125)\b", r"\b(?:otel|opentelemetry|jaeger|zipkin|datadog|dd-agent)",
+    r"\bstatsd\b", r"otlp",
+)  # fmt: skip
+
+# A mounted volume that broke under a running node (the path exists, the filesystem behind it does not answer).
+VOLUME_BROKEN = _rx(
+    r"stale (?:NFS|remote) file handle", r"\bESTALE\b", r"transport endpoint is not connected",
+    r"volumes/kubernetes\.io~[\w-]+/.{0,200}(?:input/output error|no such device|host is down)",
 )  # fmt: skip
 
 # Image pull failure flavours (messages from kubelet, containerd, CRI-O, Docker).

@@ -409,3 +409,100 @@ def test_failed_scheduling_events_of_a_pod_now_bound_to_a_node_are_history() -> 
     )
     assert category_of(doc) == "image_pull"
     assert "scheduling" not in {f.category for f in evaluate(extract(to_snapshot(doc)))}
+
+
+# --- mechanisms from the second independent probe set ---
+
+
+def _crash(text: str, exit_code: int = 1) -> dict[str, Any]:
+    return b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=exit_code)]), logs=[b.log(text)])
+
+
+def test_a_ruby_env_fetch_of_an_unset_variable_is_a_config_error() -> None:
+    trace = (
+        '/app/config/initializers/stripe.rb:4:in `fetch\': key not found: "STRIPE_WEBHOOK_SECRET" (KeyError)\n'
+        "\tfrom /app/config/initializers/stripe.rb:4:in `<main>'\n"
+        "\tfrom /usr/local/bundle/gems/railties-7.1.3.2/lib/rails/engine.rb:688:in `load'"
+    )
+    assert category_of(_crash(trace)) == "config_error"
+
+
+def test_a_tracing_exporter_that_cannot_reach_its_collector_does_not_outweigh_a_startup_crash() -> None:
+    log = "\n".join(
+        [
+            "OTLPExporterError: connect ECONNREFUSED 10.43.88.14:4318",
+            "OTLPExporterError: connect ECONNREFUSED 10.43.88.14:4318",
+            "ERROR [ExceptionHandler] Nest can't resolve dependencies of the PricingService (CatalogRepository, ?).",
+            "    at Injector.lookupComponentInParentModules (/app/node_modules/@nestjs/core/injector/injector.js:254:19)",
+        ]
+    )
+    assert category_of(_crash(log)) == "crash_loop"
+
+
+def test_a_pod_stopped_by_a_graceful_node_shutdown_is_no_workload_failure() -> None:
+    pod = b.pod(phase="Failed", statuses=[b.running(ready=False)], reason="Terminated")
+    pod["status"]["conditions"] = [
+        {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
+         "message": "Pod was terminated in response to imminent node shutdown."}
+    ]  # fmt: skip
+    assert category_of(b.snapshot(pod)) == "unknown"
+
+
+def test_a_stale_nfs_handle_behind_create_container_error_is_a_volume_problem() -> None:
+    message = (
+        'failed to generate container "a7" spec: failed to stat "/var/lib/kubelet/pods/3c/volumes/kubernetes.io~nfs/'
+        'media": stat /var/lib/kubelet/pods/3c/volumes/kubernetes.io~nfs/media: stale NFS file handle'
+    )
+    doc = b.snapshot(b.pod(statuses=[b.waiting(reason="CreateContainerError", message=message)]))
+    assert category_of(doc) == "volume_mount"
+
+
+DENIED = (
+    'pods is forbidden: User "system:serviceaccount:orders:order-matcher" cannot list resource "pods" in API group '
+    '"" in the namespace "orders"'
+)
+
+
+def test_one_api_denial_behind_a_failing_readiness_probe_is_the_cause_not_the_probe() -> None:
+    doc = b.snapshot(
+        b.pod(statuses=[b.running(ready=False)]),
+        b.event("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500", count=70),
+        logs=[b.log(f"[WARN] [KubernetesApiServiceDiscovery] Forbidden to list pods: {DENIED}", previous=False)],
+    )
+    assert category_of(doc) == "rbac_denied"
+
+
+def test_a_ready_controller_denied_twice_by_the_api_server_is_rbac_denied() -> None:
+    line = f'time="2024-11-18T10:05:24Z" level=error msg="Failed to sync cluster" error="{DENIED}"'
+    doc = b.snapshot(b.pod(), logs=[b.log(f"{line}\n{line.replace('10:05', '10:15')}", previous=False)])
+    assert category_of(doc) == "rbac_denied"
+
+
+def test_a_ready_service_that_keeps_timing_out_on_a_dependency_is_a_network_failure() -> None:
+    timeouts = "\n".join(
+        f'level=error msg="upload failed" err="Put https://objects.example.net/t/{i}: net/http: '
+        f'request canceled: i/o timeout" size={90000 + i}'
+        for i in range(5)
+    )
+    assert category_of(b.snapshot(b.pod(), logs=[b.log(timeouts, previous=False)])) == "network"
+
+
+def test_a_throttled_counter_that_dips_cannot_push_the_throttling_ratio_past_one() -> None:
+    periods = b.series("container_cpu_cfs_periods_total", [1000, 1300, 1600, 1900], container="api")
+    throttled = b.series("container_cpu_cfs_throttled_periods_total", [500, 780, 779, 1060], container="api")
+    signals = extract(to_snapshot(b.snapshot(b.pod(), metrics=[periods, throttled])))
+    ratio = signals.containers[0].throttle_ratio
+    assert ratio is not None and 0.6 < ratio <= 1.0
+
+
+def test_an_image_pull_that_fails_on_the_nodes_dns_lookup_says_dns() -> None:
+    message = (
+        'Failed to pull image "quay.io/acme/api:1.2": failed to resolve reference "quay.io/acme/api:1.2": '
+        'failed to do request: Head "https://quay.io/v2/acme/api/manifests/1.2": dial tcp: lookup quay.io on '
+        "10.60.0.2:53: read udp 10.60.1.7:43812->10.60.0.2:53: i/o timeout"
+    )
+    doc = b.snapshot(
+        b.pod(statuses=[b.waiting(reason="ImagePullBackOff", message="Back-off pulling image")]),
+        b.event("Failed", message, count=6),
+    )
+    assert facts_of(doc, "image_pull")["pull_error"] == "dns"
