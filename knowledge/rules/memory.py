@@ -38,7 +38,10 @@ def _usage(c: Container) -> str:
 
 def killed_for_memory(sig: Signals) -> list[Finding]:
     out: list[Finding] = []
-    node_ooms = [e for e in sig.events if e.reason in ("SystemOOM", "OOMKilling") and recent(e)]
+    ooms = [e for e in sig.events if e.reason in ("SystemOOM", "OOMKilling") and recent(e)]
+    # "Memory cgroup out of memory" is the kernel enforcing a cgroup's own limit; only the rest is the node running out
+    cgroup_ooms = [e for e in ooms if "memory cgroup out of memory" in e.message.lower()]
+    node_ooms = [e for e in ooms if e not in cgroup_ooms]
     for c in sig.containers:
         reason, code = termination(c)
         if reason == "OOMKilled" or (c.reason == "OOMKilled" and c.state == "terminated"):
@@ -76,6 +79,19 @@ def killed_for_memory(sig: Signals) -> list[Finding]:
                     node_oom=True,
                     memory_peak=c.memory_peak,
                     memory_request=c.memory_request,
+                    memory_limit=c.memory_limit,
+                    exit_code=code,
+                )
+            )
+        elif cgroup_ooms:
+            out.append(
+                finding(
+                    "cgroup_oom_killer",
+                    "oom_killed",
+                    0.9,
+                    [describe_termination(c), *(event_evidence(e) for e in cgroup_ooms[:2]), _usage(c)],
+                    container=c.name,
+                    memory_peak=c.memory_peak,
                     memory_limit=c.memory_limit,
                     exit_code=code,
                 )

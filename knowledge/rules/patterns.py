@@ -62,6 +62,8 @@ CONNECT = _rx(
     r"Connection to [\w.:-]+ (?:refused|timed out)", r"server selection timeout", r"ServerSelectionTimeoutError",
     r"connection to server at .{0,80} failed", r"is the server running", r"Can't connect to (?:MySQL|server)",
     r"Operation timed out", r"OperationalError.{0,80}(?:connect|timeout|refused)", r"No connection could be made",
+    r"Connection to node -?\d+ .{0,160} could not be established", r"(?:Node|Broker) may not be available",
+    r"Bootstrap broker .{0,160} disconnected", r"Timeout expired while fetching topic metadata",
     r"NoBrokersAvailable", r"all brokers are down", r"Connection is closed", r"broken pipe",
     r"host is unreachable", r"\bunreachable\b",
 )  # fmt: skip

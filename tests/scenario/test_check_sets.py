@@ -4,7 +4,8 @@ One process diagnoses every file (the model loads once). ../shared is the public
 (a user's own clone) those tests skip and say why. Our own corpus under tests/data/corpus always runs, and so does
 tests/data/probe: 26 snapshots written by a separate author who saw only the snapshot format, never the rules
 (24/26 right when written; the two misses became the readiness-behind-a-proxy and worker-OOM mechanisms), and
-tests/data/probe2: 28 more by another such author, aimed at easy misreadings (21/28 when written).
+tests/data/probe2: 28 more by another such author, aimed at easy misreadings (21/28 when written), and
+tests/data/probe3: 30 with sparse or noisy evidence (29/30 when written).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ SETS = {
     "own-corpus": ROOT / "tests" / "data" / "corpus",
     "probe-set": ROOT / "tests" / "data" / "probe",
     "probe-set-2": ROOT / "tests" / "data" / "probe2",
+    "probe-set-3": ROOT / "tests" / "data" / "probe3",
     "demo-examples": ROOT / "examples",
 }
 MIN_ACCURACY = {
@@ -33,6 +35,7 @@ MIN_ACCURACY = {
     "own-corpus": 0.9,
     "probe-set": 0.9,
     "probe-set-2": 0.9,
+    "probe-set-3": 0.9,
     "demo-examples": 1.0,
 }
 

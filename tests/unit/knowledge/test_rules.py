@@ -506,3 +506,25 @@ def test_an_image_pull_that_fails_on_the_nodes_dns_lookup_says_dns() -> None:
         b.event("Failed", message, count=6),
     )
     assert facts_of(doc, "image_pull")["pull_error"] == "dns"
+
+
+def test_a_kafka_client_that_never_reaches_its_brokers_is_a_network_failure() -> None:
+    lines = [
+        "WARN [Consumer clientId=orders-0] Connection to node -1 (kafka-bootstrap.streaming.svc/10.233.14.190:9092) "
+        "could not be established. Node may not be available.",
+        "WARN [Consumer clientId=orders-0] Bootstrap broker kafka-bootstrap.streaming.svc:9092 (id: -1) disconnected",
+    ] * 3 + [
+        "Caused by: org.apache.kafka.common.errors.TimeoutException: Timeout expired while fetching topic metadata"
+    ]
+    assert category_of(_crash("\n".join(lines))) == "network"
+
+
+def test_a_memory_cgroup_oom_reported_by_the_node_is_the_containers_own_limit_not_the_node() -> None:
+    oom = b.event(
+        "OOMKilling",
+        "Memory cgroup out of memory: Killed process 4121 (node) total-vm:1821044kB, anon-rss:521212kB",
+        kind="Node", name="worker-1", namespace="",
+    )  # fmt: skip
+    doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=137)]), oom)
+    assert category_of(doc) == "oom_killed"
+    assert not facts_of(doc, "oom_killed").get("node_oom")
