@@ -83,11 +83,15 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
                 volume = facts["emptydir_volume"]
                 return f"emptyDir volume {volume} outgrew its sizeLimit{limit} and the kubelet evicted the pod"
             resource = facts.get("evicted_resource", "nodefs")
+            if facts.get("own_limit"):
+                return f"the pod wrote more {resource} than its own limit allows, so the kubelet evicted it"
             return f"the node ran out of disk ({resource}) and the kubelet evicted or blocked the pod"
         case "config_error":
             if facts.get("missing_name"):
                 key = f" key {facts['missing_key']} in" if facts.get("missing_key") else ""
                 kind = facts.get("missing_kind", "ConfigMap")
+                if facts.get("missing_key") and facts.get("reference_exists"):
+                    return f"the container needs{key} {kind} {facts['missing_name']}, which exists but has no such key"
                 return f"the container needs{key} {kind} {facts['missing_name']}, which does not exist"
             return f"container {c} cannot start with its configuration (settings, files, permissions or credentials)"
         case "rbac_denied":
@@ -98,6 +102,8 @@ def _cause(category: Category, facts: dict[str, Any]) -> str:
             asked = f" (each new pod asks {facts['quota_requested']})" if facts.get("quota_requested") else ""
             who = facts.get("controller") or "the controller"
             return f"ResourceQuota {facts['quota']} refuses the pods {who} tries to create{asked}"
+        case "scheduling" if facts.get("scarce_resource"):
+            return f"the scheduler cannot place the pod: no node has enough {facts['scarce_resource']} free"
         case "scheduling":
             why = str(facts.get("scheduling_reason", "no fitting node")).replace("_", " ")
             return f"the scheduler cannot place the pod ({why})"

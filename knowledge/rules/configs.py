@@ -50,7 +50,9 @@ def container_config_unavailable(sig: Signals) -> list[Finding]:
         ]
         text = " ".join([c.message, *(e.message for e in events)])
         evidence = [f"container {c.name}: waiting {c.reason}: {quote(c.message)}"]
-        missing = missing_reference(text)
+        missing: dict[str, object] | None = dict(found) if (found := missing_reference(text)) else None
+        if missing and f"{missing['missing_kind']}/{missing['missing_name']}" in sig.present_objects:
+            missing["reference_exists"] = True  # the object is there: only the key is missing (a rename, a typo)
         if p.VOLUME_BROKEN.search(text):
             # the runtime cannot use a mounted volume (an NFS export recreated under a live mount): not the config
             tail = f"container {c.name}: ...{quote(c.message[-200:] or text[-200:], 220)}"

@@ -16,13 +16,15 @@ from knowledge.rules.base import event_evidence, finding, quote, recent
 # The kubelet's local-storage evictions: node filesystems, inodes, a container's ephemeral-storage limit and an
 # emptyDir over its sizeLimit ("Usage of EmptyDir volume ... exceeds the limit ...").
 _DISK = re.compile(
-    r"ephemeral-storage|ephemeral storage|nodefs|imagefs|diskpressure|disk pressure|\bdisk\b|inodes|emptydir",
+    r"ephemeral-storage|ephemeral (?:local )?storage|local storage|nodefs|imagefs|diskpressure|disk pressure|\bdisk\b|"
+    r"inodes|emptydir",
     re.IGNORECASE,
 )
 _EMPTYDIR = re.compile(
     r"EmptyDir volume \"?(?P<volume>[\w.-]+)\"? exceeds the limit \"?(?P<limit>[\w.]+)", re.IGNORECASE
 )
 _MEMORY = re.compile(r"\bmemory\b|memorypressure", re.IGNORECASE)
+_OWN_LIMIT = re.compile(r"\bexceed(?:s|ed)\b.{0,60}\blimit\b", re.IGNORECASE)
 _PID = re.compile(r"\bpids?\b|pidpressure", re.IGNORECASE)
 
 
@@ -85,6 +87,7 @@ def evicted_by_kubelet(sig: Signals) -> list[Finding]:
                 node=sig.node_name or None,
                 emptydir_volume=empty_dir["volume"] if empty_dir else None,
                 emptydir_limit=empty_dir["limit"] if empty_dir else None,
+                own_limit=bool(_OWN_LIMIT.search(message)) and not empty_dir,  # the pod's limit, not the node's disk
             )
         ]
     if _MEMORY.search(message):

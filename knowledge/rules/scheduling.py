@@ -46,6 +46,9 @@ _REASONS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+_SCARCE = re.compile(r"Insufficient ([\w./-]*\w)")
+
+
 def scheduling_reasons(message: str) -> list[str]:
     return [name for name, pattern in _REASONS if pattern.search(message)]
 
@@ -74,8 +77,18 @@ def cannot_be_scheduled(sig: Signals) -> list[Finding]:
         if e.object_kind == "PersistentVolumeClaim" and e.reason in ("ProvisioningFailed", "FailedBinding")
     ]
     evidence += [event_evidence(e) for e in pvc_trouble[:1]]
-    reason = next((r for r in reasons if r != "insufficient_resource"), reasons[0] if reasons else "unknown")
-    facts = {"scheduling_reason": reason, "claim": sig.claims[0].name if sig.claims else None}
+    # "Insufficient X" also matches cpu and memory; alone it is an extended resource (nvidia.com/gpu...), and a
+    # shortage is what binds: the nodes an affinity or selector filtered out were never candidates.
+    generic_only = "insufficient_resource" in reasons and not {"insufficient_cpu", "insufficient_memory"} & set(reasons)
+    reason = next(
+        (r for r in reasons if r != "insufficient_resource" or generic_only), reasons[0] if reasons else "unknown"
+    )
+    scarce = _SCARCE.search(message) if reason.startswith("insufficient") else None
+    facts = {
+        "scheduling_reason": reason,
+        "claim": sig.claims[0].name if sig.claims else None,
+        "scarce_resource": scarce.group(1) if scarce else None,
+    }
     if "volume_unbound" in reasons or pvc_trouble:
         return [
             finding("volume_cannot_be_provisioned", "volume_mount", 0.9, evidence, **facts),

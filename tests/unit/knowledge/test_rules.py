@@ -528,3 +528,32 @@ def test_a_memory_cgroup_oom_reported_by_the_node_is_the_containers_own_limit_no
     doc = b.snapshot(b.pod(statuses=[b.crashlooping(exit_code=137)]), oom)
     assert category_of(doc) == "oom_killed"
     assert not facts_of(doc, "oom_killed").get("node_oom")
+
+
+def test_a_gpu_shortage_is_the_scheduling_reason_even_when_other_nodes_fail_the_selector() -> None:
+    message = (
+        "0/9 nodes are available: 3 node(s) didn't match Pod's node affinity/selector, 6 Insufficient nvidia.com/gpu."
+    )
+    doc = b.snapshot(b.pod(phase="Pending", node="", statuses=[]), b.event("FailedScheduling", message, count=12))
+    facts = facts_of(doc, "scheduling")
+    assert (facts["scheduling_reason"], facts["scarce_resource"]) == ("insufficient_resource", "nvidia.com/gpu")
+
+
+def test_a_missing_key_in_a_secret_that_exists_is_told_apart_from_a_missing_secret() -> None:
+    waiting = b.waiting(
+        reason="CreateContainerConfigError", message="couldn't find key STRIPE_API_KEY in Secret billing/api"
+    )
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api", "namespace": "billing"}, "data": {}}
+    with_secret = b.snapshot(b.pod(statuses=[waiting]), secret)
+    without = b.snapshot(b.pod(statuses=[waiting]))
+    assert facts_of(with_secret, "config_error").get("reference_exists") is True
+    assert "reference_exists" not in facts_of(without, "config_error")
+
+
+def test_an_eviction_for_the_pods_own_ephemeral_storage_limit_is_not_a_full_node() -> None:
+    own = b.pod(phase="Failed", statuses=[b.running(ready=False)], reason="Evicted",
+                message="Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ")  # fmt: skip
+    node = b.pod(phase="Failed", statuses=[b.running(ready=False)], reason="Evicted",
+                 message="The node was low on resource: ephemeral-storage. Threshold quantity: 10245364204.")  # fmt: skip
+    assert facts_of(b.snapshot(own), "disk_pressure")["own_limit"] is True
+    assert facts_of(b.snapshot(node), "disk_pressure")["own_limit"] is False
