@@ -12,7 +12,10 @@ from knowledge.logtrim import ERROR_LINE
 from knowledge.rules import patterns
 
 ROOT = Path(__file__).resolve().parents[3]
-CORPORA = [ROOT / "examples", *(ROOT / "tests" / "data" / name for name in ("corpus", "probe", "probe2", "probe3"))]
+CORPORA = [
+    ROOT / "examples",
+    *(ROOT / "tests" / "data" / name for name in ("corpus", "probe", "probe2", "probe3", "probe4")),
+]
 SHARED = [ROOT.parent / "shared" / "examples" / "snapshots", ROOT.parent / "shared" / "examples" / "hard"]
 
 LINE_PATTERNS = {name: value for name, value in vars(patterns).items() if isinstance(value, LinePattern)}
