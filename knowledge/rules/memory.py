@@ -128,7 +128,11 @@ def processes_killed_for_memory(sig: Signals) -> list[Finding]:
             weight = 0.8
         else:
             continue
-        evidence = [f"container {c.name}: running, {len(kills) or 'its'} processes killed by SIGKILL inside it"]
+        evidence = [
+            f"container {c.name}: still running while {len(kills)} log lines report worker processes killed by SIGKILL"
+            if kills
+            else f"container {c.name}: still running while the kernel OOM-killed processes inside it"
+        ]
         if kernel:
             evidence.append(f"kernel OOM kills in its cgroup: {c.oom_events:.0f} (container_oom_events_total)")
         if kills:
