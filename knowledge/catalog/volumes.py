@@ -68,9 +68,11 @@ def release_stale_attachment(ctx: Context) -> Plan:
     return Plan(
         title=f"Release PVC {claim or '(unknown)'} from the node still holding it",
         fit=fit if claim else fit * 0.5,
-        params=ctx.base_params() | {"claim": claim or None, "node": ctx.node or None, "multi_attach": multi},
+        # the pod's own node is where the volume must go, not where it is stuck: never name it as the holder
+        params=ctx.base_params() | {"claim": claim or None, "waiting_on_node": ctx.node or None, "multi_attach": multi},
         steps=[
-            f"Find the VolumeAttachment of {claim or 'the claim'}'s volume and the node it names.",
+            f"Find the VolumeAttachment of {claim or 'the claim'}'s volume and the node it names"
+            + (f" (not {ctx.node}: the new pod waits there for the volume)." if ctx.node else "."),
             "If an old pod still runs there, delete that pod and wait: the disk detaches by itself.",
             "Only if that node is gone or powered off: delete the stale VolumeAttachment (ATTACHMENT from the "
             "list). Never while a pod on it may still write: the file system would be corrupted.",
