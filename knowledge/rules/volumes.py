@@ -42,7 +42,9 @@ def volume_cannot_be_mounted(sig: Signals) -> list[Finding]:
     driver = _DRIVER.search(text)
     claim = next((c.name for c in sig.claims), None)
     pending = [c for c in sig.claims if c.phase in ("Pending", "Lost", "Missing")]
-    if pending:
+    if pending and pending[0].phase == "Missing":  # absent from the evidence: deleted, or simply not captured
+        evidence.append(f"PVC {pending[0].name} is not in the snapshot (deleted, or not captured)")
+    elif pending:
         evidence.append(f"PVC {pending[0].name} is {pending[0].phase} (storageClass {pending[0].storage_class or '-'})")
     return [
         finding(
