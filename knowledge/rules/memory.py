@@ -118,8 +118,11 @@ def processes_killed_for_memory(sig: Signals) -> list[Finding]:
     for c in sig.containers:
         if c.state != "running" or c.init:
             continue
-        texts = dict.fromkeys(ln.text for ln in [*sig.log_errors, *sig.log_tail] if ln.container == c.name)
-        kills = [t for t in texts if not _previous_only(sig, c, t) and p.PROCESS_KILLED.search(t)]
+        # the running process's own log: kills logged only by a previous run say nothing about it
+        current = dict.fromkeys(
+            ln.text for ln in [*sig.log_errors, *sig.log_tail] if ln.container == c.name and not ln.previous
+        )
+        kills = [t for t in current if p.PROCESS_KILLED.search(t)]
         kernel = bool(c.oom_events and c.oom_events > 0)
         at_limit = bool(c.memory_peak and c.memory_limit and c.memory_peak >= 0.95 * c.memory_limit)
         if kernel:
@@ -152,12 +155,6 @@ def processes_killed_for_memory(sig: Signals) -> list[Finding]:
             )
         )
     return out
-
-
-def _previous_only(sig: Signals, c: Container, text: str) -> bool:
-    """The line is only in the previous run's log: it says nothing about the process running now."""
-    lines = [ln for ln in [*sig.log_errors, *sig.log_tail] if ln.container == c.name and ln.text == text]
-    return all(ln.previous for ln in lines)
 
 
 def _overcommit(c: Container, sig: Signals) -> str:
