@@ -159,8 +159,8 @@ def review_network_policies(ctx: Context) -> Plan:
     fit = (0.6 if timeout else 0.3) if dns else (0.8 if timeout else 0.6) if t.host else 0.3
     if policy:
         fit = 0.95
-    commands = [ctx.kubectl("get", "networkpolicy", policy, "-o", "yaml") if policy else ""]
-    commands = [c for c in commands if c] + [ctx.kubectl("get", "networkpolicy", "-o", "wide")]
+    commands = [ctx.kubectl("get", "networkpolicy", policy, "-o", "yaml")] if policy else []
+    commands.append(ctx.kubectl("get", "networkpolicy", "-o", "wide"))
     if t.service_namespace and t.service_namespace != ctx.namespace:
         commands.append(f"kubectl -n {t.service_namespace} get networkpolicy -o wide")
     if t.host and t.port:

@@ -27,6 +27,9 @@ def egress_blocked_by_policy(sig: Signals) -> list[Finding]:
     restricting = [p for p in sig.network_policies if p.egress]
     if not restricting:
         return []
+    policy = min(restricting, key=lambda p: p.age_s if p.age_s is not None else float("inf"))  # the newest
+    new = policy.age_s is not None and 0 <= policy.age_s <= NEW_POLICY_S
+    allows = "; ".join(policy.egress_allows) or "nothing"
     for c in sig.containers:
         scores = score_mechanisms(run_lines(sig, c), [])  # errors and the last lines: a later success counts
         for name in ("connect", "dns"):
@@ -35,9 +38,6 @@ def egress_blocked_by_policy(sig: Signals) -> list[Finding]:
             category, score = scores[name]
             if score.hits < 2 or score.recovered or to_loopback(score.line):
                 continue
-            policy = min(restricting, key=lambda p: p.age_s if p.age_s is not None else float("inf"))
-            new = policy.age_s is not None and 0 <= policy.age_s <= NEW_POLICY_S
-            allows = "; ".join(policy.egress_allows) or "nothing"
             evidence = [
                 f"NetworkPolicy {policy.name} selects this pod and restricts its egress{_age(policy)}; "
                 f"it allows only: {quote(allows, 200)}",
