@@ -16,8 +16,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.local_http import LocalHTTPServer
 
 
 @dataclass(frozen=True)
@@ -37,29 +39,17 @@ class _Script:
     delay_s: float = 0.0
 
 
-class FakeOpenAI(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeOpenAI(LocalHTTPServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.requests: list[Request] = []
         self.script = _Script()
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return f"{self.origin}/v1"
 
     def reply(self, *contents: str) -> None:
         """The next requests are answered with these contents, in order."""

@@ -17,9 +17,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes.local_http import LocalHTTPServer
 
 BOT_USER = "UBOT"
 
@@ -42,29 +44,17 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class FakeSlack(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeSlack(LocalHTTPServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.state = _State()
         self.socket_mode_url: str | None = None
         self._ts_lock = threading.Lock()
         self._last_ts = 0.0
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeSlack:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return f"{self.origin}/api/"
 
     def next_ts(self) -> str:
         """Unique and increasing, and close to the wall clock as Slack's are (``oldest`` filters compare them)."""
